@@ -50,6 +50,16 @@ def validate_argument(symbol: sp.Symbol, value: Any) -> np.ndarray:
     return arr
 
 
+def stable_for_numbers(expr: sp.Expr) -> sp.Expr:
+    """Rewrite log(gamma(z)) as an unevaluated loggamma(z) (scipy's gammaln), so that log-factorials
+    and log-binomials of large arguments never overflow; SymPy re-evaluates loggamma of integer
+    arguments into log(gamma(.)) whenever a substitution touches it."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.gamma),
+        lambda e: sp.loggamma(e.args[0].args[0], evaluate=False),
+    )
+
+
 def _worst(arr: np.ndarray, bad: np.ndarray) -> str:
     return repr(float(np.atleast_1d(arr)[np.atleast_1d(bad)][0]))
 
@@ -105,7 +115,7 @@ class Formula:
         ordered = self._bind(values, kwargs)
         arrays = [validate_argument(s, v) for s, v in zip(self.args, ordered)]
         if self._np is None:
-            self._np = sp.lambdify(self.args, self.expr, modules=_NUMPY_MODULES)
+            self._np = sp.lambdify(self.args, stable_for_numbers(self.expr), modules=_NUMPY_MODULES)
         out = np.asarray(self._np(*arrays), dtype=float)
         if arrays:
             out = np.broadcast_to(out, np.broadcast_shapes(*(a.shape for a in arrays))).copy()
