@@ -25,7 +25,7 @@ from ._bounds import (
 )
 from ._claim import VERDICTS, Claim, Step
 from ._layers import LayerFormula
-from ._ledger import EVIDENCE_FILE, REQUIRED_IDS, build_ledger, claim
+from ._ledger import EVIDENCE_FILE, REQUIRED_IDS, build_ledger, claim, parse_result
 from ._norms import (
     condition_c_1_kappa,
     condition_c_1_sphere_tail,

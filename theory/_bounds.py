@@ -11,7 +11,7 @@ import sympy as sp
 from ._claim import Step
 from ._layers import LayerFormula, l_idx, layer_product, layer_sum, layer_symbol
 from ._norms import G, KAPPA, LAM, RHO, S, JJ, lemma_4_4_derivation, x_norm
-from ._numeric import Formula
+from ._numeric import Formula, stable_for_numbers
 from ._pruning import lemma_4_1_derivation
 from ._sparsity import sketch_counts_derivation
 from ._symbols import J, N, c_m, d, d1, d2, d_in, delta, j, l, m, n, p, r, rho, tau
@@ -54,7 +54,7 @@ x_max = sp.Symbol("x_max", positive=True)                        # max_x ||x|| o
 
 def _layer_gap(log_count_per_layer: sp.Expr) -> sp.Expr:
     gap = theorem_d_1_derivation()["gap_log"]
-    return gap.subs(log_N, layer_sum(log_count_per_layer))
+    return stable_for_numbers(gap.subs(log_N, layer_sum(stable_for_numbers(log_count_per_layer))))
 
 
 @lru_cache(maxsize=None)

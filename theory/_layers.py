@@ -16,7 +16,7 @@ import sympy as sp
 from ._numeric import stable_for_numbers, validate_argument
 from ._symbols import L
 
-l_idx = sp.Idx(sp.Symbol("l", integer=True, nonnegative=True))
+l_idx = sp.Idx(sp.Symbol("ell", integer=True, nonnegative=True))  # layer index (l is Sec. 6 depth)
 
 
 def layer_symbol(name: str, **assumptions) -> sp.IndexedBase:

@@ -275,7 +275,8 @@ def _bound_claims() -> list[Claim]:
     return [
         Claim("definition-3.1", "(gamma, S)-compressibility (Arora et al. 2018)",
               r"$|f(x)[y] - g_A(x)[y]| \le \gamma$ for all $x \in S$ and labels $y$.", ("cited",), [],
-              results={}, checks=[], verdict="not-checkable", evidence="A definition."),
+              results={}, checks=[], verdict="not-checkable",
+              evidence="A definition of what compression means; it asserts nothing that could be true or false."),
         Claim("theorem-3.1", "Compression bound (Arora et al. 2018, Thm 2.1)",
               r"$R_0(g_A) \le \hat R_\gamma(f) + O(\sqrt{q\log r/m})$.", ("cited",), ["A, s fixed before the data"],
               results={}, checks=["explicit version is theorem-d.1"], verdict="not-checkable",
@@ -426,3 +427,22 @@ def claim(claim_id: str) -> Claim:
         if c.id == claim_id:
             return c
     raise KeyError(f"no claim {claim_id!r}; known ids: {', '.join(c.id for c in build_ledger())}")
+
+
+@lru_cache(maxsize=1)
+def _result_namespace() -> dict:
+    names: dict = {}
+    for c in build_ledger(None):
+        for expr in c.results.values():
+            for atom in expr.atoms(sp.Symbol):
+                names.setdefault(str(atom), atom)
+            # a per-layer name means the indexed object, and the layer index its Idx
+            for atom in expr.atoms(sp.IndexedBase) | expr.atoms(sp.Idx):
+                names[str(atom)] = atom
+    return names
+
+
+def parse_result(text: str) -> sp.Expr:
+    """Parse a ``results`` string of the JSON ledger back into SymPy, with the ledger's own symbols
+    (so that ``gamma``, ``N``, ``E``-free names and per-layer ``S_l[l]`` mean what they meant)."""
+    return sp.parse_expr(text, local_dict=_result_namespace())
