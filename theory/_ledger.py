@@ -410,12 +410,44 @@ def _merge_evidence(claims: dict[str, Claim], path: Path) -> None:
                                  else "not-checkable" if all(v == "not-checkable" for v in mc) else "verified")
 
 
+def _cache_file() -> Path:
+    """Where the derived (symbolic) ledger is cached: keyed by the theory sources and SymPy's version,
+    so any change to a derivation re-derives everything. ``MBP_CACHE_DIR`` overrides the folder."""
+    import hashlib
+    import os
+
+    digest = hashlib.sha256(sp.__version__.encode())
+    for src in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(src.read_bytes())
+    root = Path(os.environ.get("MBP_CACHE_DIR", Path.home() / ".cache" / "mbp-bounds"))
+    return root / f"ledger-{digest.hexdigest()[:16]}.pickle"
+
+
+def _derived_claims() -> list[Claim]:
+    """All claims with their symbolic verdicts (no Monte-Carlo), from the cache when it is current."""
+    import pickle
+
+    path = _cache_file()
+    try:
+        return pickle.loads(path.read_bytes())
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+        pass
+    claims = (_pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims()
+              + _baseline_claims() + _other_claims())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pickle.dumps(claims))
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home only costs the re-derivation next time
+    return claims
+
+
 @lru_cache(maxsize=4)
 def build_ledger(evidence_path: str | None = str(EVIDENCE_FILE)) -> tuple[Claim, ...]:
     """Every claim, derived and checked; Monte-Carlo evidence merged from ``evidence_path`` if it exists."""
-    groups = (_pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims()
-              + _baseline_claims() + _other_claims())
-    claims = {c.id: c for c in groups}
+    claims = {c.id: c for c in _derived_claims()}
     if evidence_path:
         _merge_evidence(claims, Path(evidence_path))
     order = {cid: k for k, cid in enumerate(REQUIRED_IDS)}
