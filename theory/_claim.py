@@ -6,6 +6,8 @@ from typing import Any
 
 import sympy as sp
 
+from ._numeric import stable_for_numbers
+
 VERDICTS = ("verified", "verified-with-correction", "refuted", "not-checkable", "pending")
 STATUSES = ("code", "cited", "reconstructed", "derive")
 
@@ -55,7 +57,9 @@ class Claim:
             "evidence": self.evidence,
             "statement": self.statement,
             "assumptions": list(self.assumptions),
-            "results": {name: str(expr) for name, expr in self.results.items()},
+            # log-gamma kept unevaluated so that the string never calls gamma(), which would clash with
+            # the margin symbol gamma when parsed back (theory.parse_result)
+            "results": {name: str(stable_for_numbers(expr)) for name, expr in self.results.items()},
             "paper_form": dict(self.paper_form),
             "checks": list(self.checks),
         }
