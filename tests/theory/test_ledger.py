@@ -89,3 +89,14 @@ def test_claim_lookup():
     assert theory.claim("lemma-4.1").title
     with pytest.raises(KeyError):
         theory.claim("nope")
+
+
+def test_readme_verdict_table_is_current():
+    """README's table is generated (python -m theory.ledger --readme README.md), never typed."""
+    from pathlib import Path
+
+    from theory.ledger import markdown_table, readme_block
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert readme_block(markdown_table(build_ledger())) in readme, \
+        "README verdict table is stale: run python -m theory.ledger --readme README.md"
