@@ -1,0 +1,20 @@
+"""numerics: seeded, vectorised simulators checked against the closed forms of ``theory``.
+
+Every formula compared against comes from ``theory``; tolerances come from ``numerics._tolerance``.
+CLIs: ``python -m numerics.check`` (Monte-Carlo evidence per claim id) and ``python -m numerics.bench``.
+"""
+from ._algorithm1 import algorithm_1
+from ._matrix import (balls_into_bins_study, lemma_4_3_study, lemma_b_2_study, lemma_c_1_study, rounding_study,
+                      spectral_norm_study, sphere_tail_study, survivor_study)
+from ._montecarlo import (Estimate, lemma_4_1_moments, lemma_d_2_count_tail, lemma_d_2_frequency,
+                          lemma_d_3_frequency, prune_frequency)
+from ._tolerance import Tolerance, bernoulli, bernstein, dkw, hoeffding, median_of_means
+
+__all__ = [
+    "algorithm_1",
+    "Estimate", "prune_frequency", "lemma_4_1_moments", "lemma_d_2_frequency", "lemma_d_2_count_tail",
+    "lemma_d_3_frequency",
+    "spectral_norm_study", "survivor_study", "balls_into_bins_study", "lemma_b_2_study", "lemma_4_3_study",
+    "rounding_study", "sphere_tail_study", "lemma_c_1_study",
+    "Tolerance", "hoeffding", "bernstein", "bernoulli", "median_of_means", "dkw",
+]
