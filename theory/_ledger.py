@@ -322,7 +322,7 @@ def _bound_claims() -> list[Claim]:
               r"Section 5 / Appendix D: representing the pruned sparse matrices by small dense sketches "
               r"avoids the combinatorial explosion of $\ln\binom{d_1d_2}{J}$.", ("reconstructed", "derive"),
               ["Theorem 5.1's sketch side m = c_m sqrt(j p) ln p", "J = j p nonzeros", "r values per entry"],
-              results={"sketch_over_naive_lower": ratio, "c_m_star_p784_j8_r65536": sp.Float(float(c_star), 6),
+              results={"sketch_over_naive_lower": ratio, "c_m_star_p784_j8_r65536": c_star,
                        "phase_transition_c_m_squared": phase},
               steps=sk["steps"][4:],
               checks=["derived lower bound on the ratio of the two counts",
