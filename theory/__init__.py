@@ -21,6 +21,7 @@ from ._bounds import (
     theorem_5_2_gap,
     theorem_5_2_margin,
     theorem_6_2_gap,
+    theorem_6_2_gap_from_nonzeros,
     theorem_d_1_gap,
 )
 from ._claim import VERDICTS, Claim, Step

@@ -17,6 +17,7 @@ from ._sparsity import sketch_counts_derivation
 from ._symbols import J, N, c_m, d, d1, d2, d_in, delta, j, l, m, n, p, r, rho, tau
 
 log_N = sp.Symbol("log_N", positive=True)   # ln(number of configurations), nats
+q_nnz = sp.Symbol("q_nnz", positive=True)   # nonzero weights of a lottery ticket (Theorem 6.2's d_in n + l n^2)
 
 
 @lru_cache(maxsize=None)
@@ -67,8 +68,11 @@ def bounds_derivation() -> dict:
     sketch = counts["sketch_log_count"].subs({j: JL[l_idx], p: PL[l_idx]})
     theorem_5_2 = _layer_gap(sketch)
     # Theorem 6.2: first layer ~ d_in n nonzeros, l middle layers ~ n^2, each sketched (j p ~ nonzeros)
-    q_62 = (d_in * n + l * n**2) * c_m**2 * sp.log(p) ** 2
-    theorem_6_2 = theorem_d_1_derivation()["gap_log"].subs(log_N, q_62 * sp.log(r))
+    gap = theorem_d_1_derivation()["gap_log"]
+    sketch_nats = lambda nonzeros: nonzeros * c_m**2 * sp.log(p) ** 2 * sp.log(r)  # noqa: E731
+    theorem_6_2 = gap.subs(log_N, sketch_nats(d_in * n + l * n**2))
+    # the same with the ticket's measured nonzero count in place of d_in n + l n^2
+    theorem_6_2_nnz = gap.subs(log_N, sketch_nats(q_nnz))
     # Theorem 5.2's margin: e max||x|| prod(kappa_l ||A_l||) sum (lam_l Gamma_l + rounding_l)/||A_l||
     rounding = lemma_4_4_derivation()["rounding_error"].subs({rho: RHO[l_idx], J: JJ[l_idx]})
     margin_5_2 = (sp.E * x_max * layer_product(KAPPA[l_idx] * S[l_idx])
@@ -86,7 +90,7 @@ def bounds_derivation() -> dict:
         "paper-compatible-ours": [Step("[code] gap:", ours_gap), Step("[code] \\gamma^*:", ours_margin)],
     }
     return {"lemma_d_1": lemma_d_1, "theorem_5_2": theorem_5_2, "theorem_5_2_margin": margin_5_2,
-            "theorem_6_2": theorem_6_2, "ours_gap": ours_gap, "ours_margin": ours_margin, "steps": steps}
+            "theorem_6_2": theorem_6_2, "theorem_6_2_nnz": theorem_6_2_nnz, "ours_gap": ours_gap, "ours_margin": ours_margin, "steps": steps}
 
 
 lemma_d_1_gap = LayerFormula(
@@ -102,6 +106,9 @@ theorem_5_2_margin = LayerFormula(
 theorem_6_2_gap = Formula(
     "theorem_6_2_gap", "theorem-6.2", lambda: bounds_derivation()["theorem_6_2"], (d_in, n, l, p, c_m, r, m, delta),
     "theorem-6.2: lottery-ticket gap for a depth-l target of width n sketched in a network of max width p.")
+theorem_6_2_gap_from_nonzeros = Formula(
+    "theorem_6_2_gap_nnz", "theorem-6.2", lambda: bounds_derivation()["theorem_6_2_nnz"], (q_nnz, p, c_m, r, m, delta),
+    "theorem-6.2: lottery-ticket gap for a ticket with q_nnz nonzero weights in a network of max width p.")
 paper_ours_gap = LayerFormula(
     "ours_gap", "paper-compatible-ours", lambda: bounds_derivation()["ours_gap"], (D1, D2), (d, m),
     "paper-compatible-ours [code]: sqrt((1/m) sum d1 d2 chi(d) ln^2 max(d1, d2)).")

@@ -22,6 +22,7 @@ from ._ledger import EVIDENCE_FILE, build_ledger
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
 \usepackage[margin=2cm]{geometry}
+\usepackage[T1]{fontenc}
 \usepackage{amsmath,amssymb,graphicx}
 \usepackage{hyperref}
 \usepackage{xcolor}

@@ -64,3 +64,10 @@ def test_layer_arguments_are_validated():
         theory.paper_ours_gap(d1_l=[784.5], d2_l=[784], d=1.0, m=100)
     with pytest.raises(TypeError, match="missing"):
         theory.paper_ours_gap(d1_l=[784], d2_l=[784], d=1.0)
+
+
+def test_theorem_6_2_from_nonzeros_agrees_with_the_width_form():
+    d_in, n, l = 784, 100, 2
+    base = dict(p=1000, c_m=0.8, r=2**16, m=48000, delta=0.01)
+    assert theory.theorem_6_2_gap_from_nonzeros(q_nnz=d_in * n + l * n * n, **base) == pytest.approx(
+        theory.theorem_6_2_gap(d_in=d_in, n=n, l=l, **base), rel=1e-12)
