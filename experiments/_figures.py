@@ -1,0 +1,86 @@
+"""Figures of an experiments.bounds run, written as PNG and PDF (atomically: temp file, then rename)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+BOUND_KEYS = (("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"),
+              ("neyshabur_2017_code_log10", "Neyshabur 2017 (code)"),
+              ("bartlett_2017_code_log10", "Bartlett 2017 (code)"),
+              ("ours_paper_compatible_log10", "Ours (paper-compatible)"),
+              ("theorem_5_2_log10", "Theorem 5.2 (rigorous)"),
+              ("lemma_d_1_log10", "Lemma D.1 (rigorous)"),
+              ("true_error_log10", "True error (pruned)"))
+
+
+def _save(fig, out: Path, stem: str) -> list[Path]:
+    paths = []
+    for ext in ("png", "pdf"):
+        final = out / f"{stem}.{ext}"
+        tmp = out / f".{stem}.tmp.{ext}"
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.replace(tmp, final)
+        paths.append(final)
+    plt.close(fig)
+    return paths
+
+
+def _num(v):
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    widths = [r["width"] for r in records]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key, label in BOUND_KEYS:
+        ys = [r.get(key) for r in records]
+        if all(y is not None for y in ys):
+            ax.plot(widths, ys, marker="o", label=label)
+    ax.set_xlabel("hidden width h")
+    ax.set_ylabel("log10 bound")
+    ax.set_title(f"Bounds vs width ({records[0]['dataset']})")
+    ax.legend(fontsize=7)
+    paths += _save(fig, out, "bounds_vs_width")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for w in widths:
+        pts = [(int(r["epoch"]), _num(r.get("ours_paper_compatible_log10")), _num(r.get("true_error_log10")))
+               for r in rows if str(r.get("width")) == str(w) and _num(r.get("ours_paper_compatible_log10")) is not None]
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"Ours, h={w}")
+            ax.plot([p[0] for p in pts], [p[2] for p in pts], marker="x", ls="--", label=f"true error, h={w}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("log10")
+    ax.set_title("Bound and true error vs epoch")
+    ax.legend(fontsize=7)
+    paths += _save(fig, out, "bound_vs_epoch")
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for r in records:
+        lays = r["layers"]
+        axes[0].scatter([lay["expected_survivors"] for lay in lays], [lay["nonzeros"] for lay in lays],
+                        label=f"h={r['width']}, d*={r['d_star']:.3g}")
+        axes[1].scatter([lay["gamma_latala_C1"] for lay in lays], [lay["delta_spectral"] for lay in lays],
+                        label=f"h={r['width']}")
+    for ax, (xl, yl, title) in zip(axes, (("expected survivors (Lemma 5.1)", "measured nonzeros",
+                                           "Predicted vs measured sparsity"),
+                                          ("Gamma_l with C = 1 (Lemma 4.2)", "measured ||A - Ahat||_2",
+                                           "Pruning error vs Latala bracket at d*"))):
+        lo, hi = ax.get_xlim()
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, label="y = x")
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
+    paths += _save(fig, out, "sparsity_and_pruning_error")
+    return paths

@@ -1,0 +1,65 @@
+"""experiments._bounds: bisection, margin choice, and every bound on a small trained-like network."""
+import math
+
+import numpy as np
+import pytest
+
+from experiments._bounds import bisect_strength, choose_gamma, compute_bounds, prune_network
+
+
+def test_bisection_finds_the_root_of_an_increasing_function():
+    res = bisect_strength(lambda d: d**2, 4.0, lo=1e-6, hi=10.0, rtol=1e-6)
+    assert res.status == "root" and res.d == pytest.approx(2.0, rel=1e-5)
+    assert bisect_strength(lambda d: d, 20.0).status == "below-target-at-max"
+    assert bisect_strength(lambda d: d + 5, 1.0).status == "above-target-at-min"
+
+
+def test_choose_gamma():
+    assert choose_gamma(np.array([0.5, 1.0, 2.0]))[0] == 0.5
+    g, rule = choose_gamma(np.r_[-0.1, np.linspace(0.1, 1, 99)])
+    assert g > 0 and "percentile" in rule
+    with pytest.raises(ValueError, match="misclassifies"):
+        choose_gamma(np.linspace(-1, 0.1, 10))
+
+
+def test_pruning_is_monotone_in_d_with_common_random_numbers():
+    w = [np.random.default_rng(0).normal(size=(30, 20))]
+    masks = [prune_network(w, d, seed=1)[0] != 0 for d in (0.1, 1.0, 5.0)]
+    assert (masks[1] <= masks[0]).all() and (masks[2] <= masks[1]).all()
+
+
+def _toy_network(seed=0):
+    rng = np.random.default_rng(seed)
+    ws = [rng.normal(size=(20, 8)) / 3, rng.normal(size=(20, 20)) / 4, rng.normal(size=(4, 20)) / 4]
+    x = rng.normal(size=(200, 8))
+    def forward(weights):
+        h = x
+        for k, w in enumerate(weights):
+            h = h @ w.T
+            if k < len(weights) - 1:
+                h = np.maximum(h, 0)
+        return h
+    logits = forward(ws)
+    y = logits.argmax(1)   # labels the net gets right: all margins > 0
+    def margins_of(weights):
+        lg = forward(weights)
+        true = lg[np.arange(len(y)), y]
+        lg2 = lg.copy()
+        lg2[np.arange(len(y)), y] = -np.inf
+        return true - lg2.max(1)
+    return ws, x, margins_of
+
+
+def test_compute_bounds_on_a_toy_network():
+    ws, x, margins_of = _toy_network()
+    res = compute_bounds(ws, None, margins_of(ws), margins_of, float(np.linalg.norm(x, axis=1).max()),
+                         float(np.linalg.norm(x)), m=len(x), delta=0.01, seed=0)
+    for key in ("neyshabur_2015_code_log10", "bartlett_2017_code_log10", "neyshabur_2017_code_log10",
+                "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
+                "neyshabur_2015_literature_log10", "bartlett_2017_literature_log10", "neyshabur_2017_literature_log10"):
+        assert math.isfinite(res[key]), key
+    # gamma* at the chosen d does not exceed the target margin (bisection keeps the lower end)
+    assert res["gamma_star"] <= res["gamma"] * (1 + 1e-9)
+    # every rigorous bound is at least the training error of the pruned network's margin loss at 0
+    assert 10 ** res["theorem_5_2_log10"] >= res["train_error"]
+    assert res["expected_survivors"] > 0 and res["survivors"] > 0

@@ -1,0 +1,101 @@
+"""python -m experiments.bounds end to end: a tiny run writes every output; bad input gives one line and exit 2;
+a rerun with --resume reuses finished widths; the real-MNIST run gives sensible, finite, ordered bounds."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from experiments.bounds import main
+
+TINY = ["--widths", "32", "--depth", "3", "--epochs", "8", "--lr", "0.01", "--every", "4", "--imp-rounds", "1",
+        "--no-progress"]
+BOUND_KEYS = ("neyshabur_2015_code_log10", "neyshabur_2017_code_log10", "bartlett_2017_code_log10",
+              "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
+              "neyshabur_2015_literature_log10", "neyshabur_2017_literature_log10", "bartlett_2017_literature_log10")
+
+
+def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(TINY + ["--out", str(out)]) == 0
+    for name in ("summary.json", "epochs.csv", "table.md", "bounds_vs_width.png", "bounds_vs_width.pdf",
+                 "bound_vs_epoch.png", "sparsity_and_pruning_error.pdf"):
+        assert (out / name).is_file(), name
+    summary = json.loads((out / "summary.json").read_text())
+    rec = summary["records"][0]
+    assert summary["settings"]["seed"] == 0 and "torch" in summary["versions"]
+    for key in BOUND_KEYS:
+        assert math.isfinite(rec[key]), key
+    assert "imp" in rec and rec["imp"]["nonzeros"] < rec["imp"]["dense_weights"]
+    assert "| Ours (paper-compatible) |" in (out / "table.md").read_text()
+    # resume: the finished width is reused, not retrained
+    assert main(TINY + ["--out", str(out), "--resume"]) == 0
+    assert "already done" in capsys.readouterr().out
+
+
+def test_same_seed_same_numbers(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(TINY + ["--out", str(a), "--imp-rounds", "0"]) == 0
+    assert main(TINY + ["--out", str(b), "--imp-rounds", "0"]) == 0
+    ra = json.loads((a / "summary.json").read_text())["records"][0]
+    rb = json.loads((b / "summary.json").read_text())["records"][0]
+    for key in BOUND_KEYS + ("d_star", "test_error"):
+        assert ra[key] == rb[key], key
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--widths", "0"], "--widths"),
+    (["--lr", "-1"], "--lr"),
+    (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "train-images-idx3-ubyte.gz"),
+    (["--epochs", "0"], "--epochs"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--out", str(tmp_path)] + args,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_corrupted_archive_is_a_clear_error(tmp_path, mnist_dir):
+    import shutil
+
+    bad = tmp_path / "mnist"
+    shutil.copytree(mnist_dir, bad)
+    path = bad / "t10k-labels-idx1-ubyte.gz"
+    raw = bytearray(path.read_bytes())
+    raw[100] ^= 0xFF
+    path.chmod(0o644)
+    path.write_bytes(bytes(raw))
+    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--dataset", "mnist", "--data-dir", str(bad),
+                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    assert proc.returncode == 2 and "t10k-labels" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_help_documents_every_option():
+    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--help"], capture_output=True, text=True)
+    for opt in ("--dataset", "--data-dir", "--widths", "--depth", "--epochs", "--every", "--optimizer", "--lr",
+                "--batch-size", "--device", "--seed", "--out", "--resume", "--preset", "--prune-diagonal"):
+        assert opt in proc.stdout
+    assert "default" in proc.stdout
+
+
+@pytest.mark.realdata
+def test_real_mnist_short_training(tmp_path, mnist_dir):
+    out = tmp_path / "mnist"
+    assert main(["--dataset", "mnist", "--data-dir", str(mnist_dir), "--widths", "128", "--epochs", "2",
+                 "--every", "0", "--imp-rounds", "0", "--optimizer", "adam", "--lr", "2e-3", "--batch-size", "128",
+                 "--no-progress", "--out", str(out)]) == 0
+    rec = json.loads((out / "summary.json").read_text())["records"][0]
+    assert rec["m"] == 48000
+    assert rec["test_error"] < 0.10                     # one epoch of a small MLP: well under 10%
+    for key in BOUND_KEYS:
+        assert math.isfinite(rec[key]), key
+    # a generalisation bound is at least the empirical error it starts from ...
+    for key in ("ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
+                "neyshabur_2015_literature_log10", "bartlett_2017_literature_log10", "neyshabur_2017_literature_log10"):
+        assert 10 ** rec[key] >= rec["train_error"], key
+    # ... and the rigorous bounds on the pruned network's risk are at least its test error
+    for key in ("theorem_5_2_log10", "lemma_d_1_log10"):
+        assert 10 ** rec[key] >= rec["pruned_test_error"], key
