@@ -32,10 +32,12 @@ class BisectionResult:
     status: str   # "root", "below-target-at-max" (prunes as much as allowed), "above-target-at-min"
 
 
-def bisect_strength(gamma_star: Callable[[float], float], target: float, lo: float = 1e-6, hi: float = 10.0,
-                    rtol: float = 1e-3, max_iter: int = 60) -> BisectionResult:
+def bisect_strength(gamma_star: Callable[[float], float], target: float, lo: float = 1e-12, hi: float = 10.0,
+                    rtol: float = 1e-3, max_iter: int = 80) -> BisectionResult:
     """paper-compatible-ours: the d in [lo, hi] with gamma*(d) = target, for gamma* increasing in d
-    (common random numbers make it so).  Returns the end point, with a status, when no root is bracketed."""
+    (common random numbers make it so).  The authors bisect on [0, 10]; d = 0 prunes nothing, and on trained
+    networks the root can sit many decades below 1, so the midpoint is geometric (bisection on log d).
+    Returns the end point, with a status, when no root is bracketed."""
     if not target > 0:
         raise ValueError(f"target margin must be > 0 (got {target})")
     g_hi = gamma_star(hi)
@@ -46,7 +48,7 @@ def bisect_strength(gamma_star: Callable[[float], float], target: float, lo: flo
         return BisectionResult(lo, g_lo, 2, "above-target-at-min")
     it = 2
     while it < max_iter and (hi - lo) > rtol * hi:
-        mid = 0.5 * (lo + hi)
+        mid = math.sqrt(lo * hi)
         g = gamma_star(mid)
         it += 1
         if g <= target:
