@@ -88,13 +88,15 @@ def prune_network(weights: list[np.ndarray], d: float, seed: int, prune_diagonal
 
 def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | None, train_margins: np.ndarray,
                    margins_of: Callable[[list[np.ndarray]], np.ndarray], x_max: float, x_norm_total: float,
-                   m: int, delta: float = 0.01, seed: int = 0, prune_diagonal: bool = False) -> dict:
+                   m: int, delta: float = 0.01, seed: int = 0, prune_diagonal: bool = False,
+                   error_curve: bool = False) -> dict:
     """All bounds for one trained network.
 
     ``weights``: trained matrices (outputs x inputs); ``init_weights``: reference matrices for Bartlett et al.
     (None -> 0); ``train_margins``: margins of the unpruned net on the m training points; ``margins_of(ws)``:
     training margins of the network with matrices ``ws`` (biases unchanged); ``x_max`` = max ||x||,
-    ``x_norm_total`` = sqrt(sum ||x_i||^2).  Returns a flat dict of measures and log10 bounds.
+    ``x_norm_total`` = sqrt(sum ||x_i||^2).  Returns a flat dict of measures and log10 bounds; with
+    ``error_curve`` also ``pruning_error_vs_d`` (see :func:`pruning_error_curve`).
     """
     L = len(weights)
     layers = [layer_measures(w, None if init_weights is None else iw)
@@ -181,4 +183,29 @@ def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | N
                 "lemma_d_1_gap_log10": _log10(gap_d1),
                 "lemma_d_1_log10": _log10(rhat_required + gap_d1),
                 "survivors": int(J.sum()), "expected_survivors": float(expected.sum())})
+    if error_curve:
+        out["pruning_error_vs_d"] = pruning_error_curve(weights, [lay["psi"] for lay in layers], d_star, seed,
+                                                        prune_diagonal)
     return out
+
+
+#: the pruning strengths of the "pruning error vs d" curve (d* is added)
+ERROR_CURVE_D = tuple(10.0 ** k for k in range(-10, 1))
+
+
+def pruning_error_curve(weights: list[np.ndarray], psi: list[float], d_star: float, seed: int,
+                        prune_diagonal: bool = False, grid=ERROR_CURVE_D) -> dict:
+    """Lemma 4.2 across pruning strengths: for each d of ``grid`` (and d*), the measured ||A - Ahat||_2 of
+    every layer next to Gamma_l(d) with Latala's constant C = 1 (the bracket itself), and the survivors
+    against Lemma 5.1's expectation.  Lists are indexed [d][layer]."""
+    ds = sorted({float(v) for v in grid} | {float(d_star)})
+    measured, gamma, survivors, expected = [], [], [], []
+    for dv in ds:
+        pruned = prune_network(weights, dv, seed, prune_diagonal)
+        measured.append([spectral_norm(w - p) for w, p in zip(weights, pruned)])
+        gamma.append([float(theory.lemma_4_2_gamma(w.shape[0], w.shape[1], dv, ps, LATALA_CONSTANT))
+                      for w, ps in zip(weights, psi)])
+        survivors.append([int(np.count_nonzero(p)) for p in pruned])
+        expected.append([float(theory.lemma_5_1_expected_survivors(w.shape[0], w.shape[1], dv)) for w in weights])
+    return {"d": ds, "delta_spectral": measured, "gamma_latala_C1": gamma, "survivors": survivors,
+            "expected_survivors": expected, "d_star": float(d_star)}

@@ -83,4 +83,29 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
         ax.set_title(title)
         ax.legend(fontsize=7)
     paths += _save(fig, out, "sparsity_and_pruning_error")
+    curves = [r for r in records if "pruning_error_vs_d" in r]
+    if curves:
+        paths += _pruning_error_vs_d(out, max(curves, key=lambda r: r["width"]))
     return paths
+
+
+def _pruning_error_vs_d(out: Path, record: dict) -> list[Path]:
+    """Measured ||A - Ahat||_2 per layer (solid) against Lemma 4.2's Gamma_l with C = 1 (dashed), over d."""
+    import numpy as np
+
+    cur = record["pruning_error_vs_d"]
+    d = np.array(cur["d"])
+    meas, gam = np.array(cur["delta_spectral"]), np.array(cur["gamma_latala_C1"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for k in range(meas.shape[1]):
+        line, = ax.plot(d, np.where(meas[:, k] > 0, meas[:, k], np.nan), marker="o", ms=3, label=f"layer {k + 1} measured")
+        ax.plot(d, np.where(gam[:, k] > 0, gam[:, k], np.nan), ls="--", color=line.get_color(), lw=1,
+                label=f"layer {k + 1} Gamma_l (C = 1)")
+    ax.axvline(cur["d_star"], color="grey", lw=0.8, ls=":", label=f"d* = {cur['d_star']:.2g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("pruning strength d (Algorithm 1)")
+    ax.set_ylabel("||A - Ahat||_2")
+    ax.set_title(f"Pruning error vs d (h = {record['width']}, {record['dataset']})")
+    ax.legend(fontsize=6, ncol=2)
+    return _save(fig, out, "pruning_error_vs_d")

@@ -141,14 +141,14 @@ def run_width(width: int, s: dict, data, out: Path, resume: bool, progress: bool
         set_weight_matrices(probe, [torch.as_tensor(w, dtype=torch.float32) for w in ws])
         return margins(evaluate(probe, x_tr, y_tr)["logits"], y_tr)
 
-    def bounds_of(net) -> dict:
+    def bounds_of(net, curve: bool = False) -> dict:
         net_cpu = make_mlp(data.input_dim, width, s["depth"], data.n_classes)
         net_cpu.load_state_dict({k: v.cpu() for k, v in net.state_dict().items()})
         ws = [w.numpy().astype(np.float64) for w in weight_matrices(net_cpu)]
         tr = evaluate(net_cpu, x_tr, y_tr)
         res = compute_bounds(ws, init, margins(tr["logits"], y_tr), lambda p: margins_with(p, net_cpu),
                              x_max, x_total, m=len(y_tr), delta=s["delta"], seed=s["seed"],
-                             prune_diagonal=s["prune_diagonal"])
+                             prune_diagonal=s["prune_diagonal"], error_curve=curve)
         from ._bounds import prune_network
 
         pruned = prune_network(ws, res["d_star"], s["seed"], s["prune_diagonal"])
@@ -174,7 +174,7 @@ def run_width(width: int, s: dict, data, out: Path, resume: bool, progress: bool
     history = train(model, x_tr, y_tr, cfg, checkpoint=ckpt, resume=resume, on_epoch=on_epoch)
     t_train = time.perf_counter() - t0
     t0 = time.perf_counter()
-    final = bounds_of(model)
+    final = bounds_of(model, curve=True)
     t_bounds = time.perf_counter() - t0
     if history:
         history[-1].update({k: final[k] for k in EPOCH_KEYS if k in final})

@@ -213,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     per_epoch = sum(r["wall_seconds"]["train"] for r in summary["records"]) / max(summary["settings"]["epochs"], 1)
     scale = {"hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
              "total_seconds": total, "full_scale_hours": per_epoch * 300 / 3600}
-    figures = [f"mnist/{name}.png" for name in ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error")]
+    figures = [f"mnist/{name}.png" for name in ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error",
+                                                         "pruning_error_vs_d")]
     md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs)
     _write(out / "reproduction.md", md)
     _write(out / "reproduction.tex", tex_from_markdown(md))

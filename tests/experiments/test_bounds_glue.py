@@ -63,3 +63,22 @@ def test_compute_bounds_on_a_toy_network():
     # every rigorous bound is at least the training error of the pruned network's margin loss at 0
     assert 10 ** res["theorem_5_2_log10"] >= res["train_error"]
     assert res["expected_survivors"] > 0 and res["survivors"] > 0
+
+
+def test_pruning_error_curve_tracks_lemma_4_2_and_5_1():
+    from experiments._bounds import pruning_error_curve
+    from experiments._measures import layer_measures
+
+    rng = np.random.default_rng(3)
+    ws = [rng.normal(size=(120, 80)), rng.normal(size=(60, 120)) * 0.5]
+    psi = [layer_measures(w)["psi"] for w in ws]
+    cur = pruning_error_curve(ws, psi, d_star=0.3, seed=0, grid=(1e-6, 1e-2, 1.0, 10.0))
+    assert cur["d"] == [1e-6, 1e-2, 0.3, 1.0, 10.0]
+    surv, exp = np.array(cur["survivors"]), np.array(cur["expected_survivors"])
+    assert (np.diff(surv, axis=0) <= 0).all()                         # common random numbers: nested masks
+    # survivors are a sum of independent Bernoullis: within 6 standard deviations of Lemma 5.1's mean
+    n = np.array([w.size for w in ws])
+    assert (np.abs(surv - exp) <= 6 * np.sqrt(n / 4) + 1).all()
+    meas, gam = np.array(cur["delta_spectral"]), np.array(cur["gamma_latala_C1"])
+    assert (np.diff(gam, axis=0) > 0).all()                           # Gamma_l grows with d
+    assert meas[-1].min() > 10 * meas[0].max()                        # and so does the measured error

@@ -20,7 +20,7 @@ def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(TINY + ["--out", str(out)]) == 0
     for name in ("summary.json", "epochs.csv", "table.md", "bounds_vs_width.png", "bounds_vs_width.pdf",
-                 "bound_vs_epoch.png", "sparsity_and_pruning_error.pdf"):
+                 "bound_vs_epoch.png", "sparsity_and_pruning_error.pdf", "pruning_error_vs_d.png"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     rec = summary["records"][0]
