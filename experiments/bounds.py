@@ -163,7 +163,11 @@ def run_width(width: int, s: dict, data, out: Path, resume: bool, progress: bool
 
     def on_epoch(epoch: int, net) -> dict:
         if s["every"] and epoch % s["every"] == 0 and epoch != s["epochs"]:
-            b = bounds_of(net)
+            try:
+                b = bounds_of(net)
+            except ValueError as exc:   # e.g. no positive margin yet early in training: skip this epoch's bounds
+                print(f"  width {width}, epoch {epoch}: bounds skipped ({exc})", file=sys.stderr)
+                return {}
             return {k: b[k] for k in EPOCH_KEYS if k in b}
         return {}
 

@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default="results/report", help="output folder")
     ap.add_argument("--widths", type=int, nargs="+", default=[500, 784, 1000, 1500, 2000, 2500])
     ap.add_argument("--epochs", type=int, default=2, help="epochs per width (the paper: 300)")
+    ap.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
+                    help="the paper's Adam; the released configs' SGD (lr 0.02) needs far more than a few epochs")
+    ap.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     ap.add_argument("--audit-width", type=int, default=784, help="the width whose network is audited")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0)
@@ -200,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     rc = bounds_cli.main(["--preset", "paper", "--dataset", "mnist", "--widths", *map(str, args.widths),
-                          "--epochs", str(args.epochs), "--every", "1", "--imp-rounds", "0", "--device", args.device,
+                          "--epochs", str(args.epochs), "--every", "1",
+                          "--optimizer", args.optimizer, "--lr", str(args.lr), "--imp-rounds", "0", "--device", args.device,
                           "--seed", str(args.seed), "--out", str(out / "mnist"), "--resume", "--no-progress"]
                          + (["--data-dir", args.data_dir] if args.data_dir else []))
     if rc != 0:

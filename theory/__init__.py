@@ -17,6 +17,7 @@ from ._baselines import (
 from ._bounds import (
     lemma_d_1_gap,
     paper_ours_gap,
+    paper_ours_gap_ceiling,
     paper_ours_margin,
     theorem_5_2_gap,
     theorem_5_2_margin,

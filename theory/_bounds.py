@@ -79,7 +79,13 @@ def bounds_derivation() -> dict:
                   * layer_sum((LAM[l_idx] * G[l_idx] + rounding) / S[l_idx]))
     # paper-compatible [code]: sqrt((1/m) sum d1 d2 chi ln^2 max(d1, d2)), gamma* with realised ||Delta||
     chi = lemma_4_1_derivation()["chi"]
-    ours_gap = sp.sqrt(layer_sum(D1[l_idx] * D2[l_idx] * chi * sp.log(sp.Max(D1[l_idx], D2[l_idx])) ** 2) / m)
+    ours_gap_of = lambda c: sp.sqrt(layer_sum(D1[l_idx] * D2[l_idx] * c * sp.log(sp.Max(D1[l_idx], D2[l_idx])) ** 2) / m)  # noqa: E731
+    ours_gap = ours_gap_of(chi)
+    # its supremum over d > 0: chi decreases in d (derivative negative), so the sup is the limit d -> 0+
+    chi_decreasing = sp.simplify(sp.diff(chi, d)).is_negative
+    if not chi_decreasing:
+        raise AssertionError("chi(d) is not provably decreasing; the ceiling below would not be the supremum")
+    ours_gap_ceiling = ours_gap_of(sp.limit(chi, d, 0, "+"))
     ours_margin = (sp.E * x_max * layer_sum(DELTA_NORM[l_idx] / S[l_idx]) * layer_product(S[l_idx])
                    * layer_product(KAPPA[l_idx]))
     steps = {
@@ -87,10 +93,13 @@ def bounds_derivation() -> dict:
         "theorem-5.2": [Step("ln N = \\sum_l m_l^2 \\ln r with m_l = c_m\\sqrt{j_l p_l}\\ln p_l, in Theorem D.1:", theorem_5_2),
                         Step("margin condition (Lemmas 4.3/4.4 with C.1's \\kappa_l):", margin_5_2)],
         "theorem-6.2": [Step("q = c_m^2 (d_{in} n + l n^2) \\ln^2 p sketch entries of r values, in Theorem D.1:", theorem_6_2)],
-        "paper-compatible-ours": [Step("[code] gap:", ours_gap), Step("[code] \\gamma^*:", ours_margin)],
+        "paper-compatible-ours": [Step("[code] gap:", ours_gap), Step("[code] \\gamma^*:", ours_margin),
+                                  Step("\\chi'(d) < 0, so the gap's supremum over d > 0 is its limit d \\to 0^+:",
+                                       ours_gap_ceiling)],
     }
     return {"lemma_d_1": lemma_d_1, "theorem_5_2": theorem_5_2, "theorem_5_2_margin": margin_5_2,
-            "theorem_6_2": theorem_6_2, "theorem_6_2_nnz": theorem_6_2_nnz, "ours_gap": ours_gap, "ours_margin": ours_margin, "steps": steps}
+            "theorem_6_2": theorem_6_2, "theorem_6_2_nnz": theorem_6_2_nnz, "ours_gap": ours_gap, "ours_gap_ceiling": ours_gap_ceiling, "ours_margin": ours_margin,
+            "steps": steps}
 
 
 lemma_d_1_gap = LayerFormula(
@@ -112,6 +121,10 @@ theorem_6_2_gap_from_nonzeros = Formula(
 paper_ours_gap = LayerFormula(
     "ours_gap", "paper-compatible-ours", lambda: bounds_derivation()["ours_gap"], (D1, D2), (d, m),
     "paper-compatible-ours [code]: sqrt((1/m) sum d1 d2 chi(d) ln^2 max(d1, d2)).")
+paper_ours_gap_ceiling = LayerFormula(
+    "ours_gap_ceiling", "paper-compatible-ours", lambda: bounds_derivation()["ours_gap_ceiling"], (D1, D2), (m,),
+    "paper-compatible-ours [code]: the supremum over d > 0 of the gap (chi -> 1 as d -> 0+); since the margin "
+    "loss is <= 1, no network of these shapes can give an 'Ours' above log10(1 + this).")
 paper_ours_margin = LayerFormula(
     "ours_margin", "paper-compatible-ours", lambda: bounds_derivation()["ours_margin"], (DELTA_NORM, S, KAPPA),
     (x_max,),

@@ -38,6 +38,17 @@ def test_paper_ours_gap_reference():
     assert theory.paper_ours_gap.log10(d1_l=d1, d2_l=d2, d=dv, m=m) == pytest.approx(math.log10(ref), rel=1e-12)
 
 
+@given(hs.floats(1e-9, 50.0), hs.integers(1, 3000), hs.integers(10, 10**6))
+def test_paper_ours_gap_ceiling_is_the_supremum_over_d(dv, h, m):
+    d1, d2 = np.array([h, h, 10]), np.array([784, h, h])
+    ceiling = theory.paper_ours_gap_ceiling(d1_l=d1, d2_l=d2, m=m)
+    assert theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=dv, m=m) <= ceiling * (1 + 1e-12)
+    # reference: chi -> 1, i.e. every weight counted
+    ref = math.sqrt((d1 * d2 * np.log(np.maximum(d1, d2)) ** 2).sum() / m)
+    assert ceiling == pytest.approx(ref, rel=1e-12)
+    assert theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=1e-14, m=m) == pytest.approx(ceiling, rel=1e-6)
+
+
 def test_paper_ours_margin_reference():
     delta_n, S, kappa, xmax = np.array([0.1, 0.2]), np.array([3.0, 2.0]), np.array([1.0, 0.5]), 9.0
     ref = math.e * xmax * (0.1 / 3 + 0.2 / 2) * 6.0 * 0.5
