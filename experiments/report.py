@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="the paper's Adam; the released configs' SGD (lr 0.02) needs far more than a few epochs")
     ap.add_argument("--lr", type=float, default=1e-3, help="learning rate")
     ap.add_argument("--audit-width", type=int, default=784, help="the width whose network is audited")
+    ap.add_argument("--audit-d", type=float, default=1.0,
+                    help="Algorithm 1's strength for the pruning checks of the audit (0 = the bisection's d*, "
+                         "which on briefly trained networks prunes almost nothing)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
@@ -66,6 +69,7 @@ def _explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: floa
                      f"trained norms through d* (gamma* = e max||x|| prod||A|| sum ||Delta||/||A|| must equal the "
                      f"margin {rec['gamma']:.3g}). After {epochs} epochs instead of 300 the margin and the norm "
                      "product differ from the paper's network, so d* and the bound do.")
+        parts.append(_ours_ceiling_explanation(rec, paper))
         parts.append("Ledger (paper-compatible-ours): " + _ledger_evidence("paper-compatible-ours"))
     else:
         norms = sum(math.log10(lay["spectral"]) for lay in rec["layers"])
@@ -79,7 +83,65 @@ def _explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: floa
     return " ".join(parts)
 
 
-def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: list[str]) -> tuple[str, list[dict]]:
+def _ours_ceiling_explanation(rec: dict, paper: float) -> str:
+    """Whether the paper's 'Ours' can come from the formula it states at all: the gap is largest as d -> 0+
+    (theory.paper_ours_gap_ceiling) and the margin loss is <= 1, so log10(1 + ceiling) caps the value.  When
+    the paper's number is above the cap, find the pruning strength at which the gap *without* the 1/m factor
+    equals it."""
+    import numpy as np
+    from scipy.optimize import brentq
+
+    import theory
+
+    d1 = np.array([lay["d1"] for lay in rec["layers"]])
+    d2 = np.array([lay["d2"] for lay in rec["layers"]])
+    m = rec["m"]
+    cap = ours_ceiling_log10(rec)
+    if paper <= cap:
+        return (f"The paper's value is below the formula's ceiling log10(1 + sup_d gap) = {cap:.2f} for these "
+                f"shapes and m = {m}, so a network trained like the paper's could reach it.")
+    text = (f"The paper's value is above the largest value the stated formula can take for these shapes and "
+            f"m = {m}: log10(1 + sup_d gap) = {cap:.2f} (theory.paper_ours_gap_ceiling; the margin loss is <= 1). "
+            "No training or choice of d reproduces it.")
+    no_m = theory.paper_ours_gap_ceiling.log10(d1_l=d1, d2_l=d2, m=1)
+    if paper <= no_m:
+        f = lambda t: theory.paper_ours_gap.log10(d1_l=d1, d2_l=d2, d=10.0 ** t, m=1) - paper  # noqa: E731
+        lo, hi = -15.0, 6.0
+        if f(lo) >= 0 >= f(hi):
+            d_implied = 10 ** brentq(f, lo, hi, xtol=1e-6)
+            text += (f" Without the 1/m inside the square root the ceiling is {no_m:.2f}, and the gap equals the "
+                     f"paper's {paper:.2f} at d = {d_implied:.3g}: the reported value is consistent with a gap "
+                     "computed without dividing by m.")
+    return text
+
+
+def ours_ceiling_log10(rec: dict) -> float:
+    """log10(1 + sup_d gap) of the paper-compatible 'Ours' for this record's layer shapes and m."""
+    d1 = [lay["d1"] for lay in rec["layers"]]
+    d2 = [lay["d2"] for lay in rec["layers"]]
+    import theory
+
+    return math.log10(1 + theory.paper_ours_gap_ceiling(d1_l=d1, d2_l=d2, m=rec["m"]))
+
+
+def epochs_markdown(rows: list[dict]) -> list[str]:
+    """The per-epoch curve as a table (log10), from epochs.csv rows."""
+    keys = (("ours_paper_compatible_log10", "Ours"), ("bartlett_2017_code_log10", "Bartlett (code)"),
+            ("theorem_5_2_log10", "Thm 5.2"), ("true_error_log10", "true error"))
+    lines = ["| h | epoch | " + " | ".join(k[1] for k in keys) + " |", "|---|---|" + "---|" * len(keys)]
+    for r in rows:
+        vals = []
+        for k, _ in keys:
+            try:
+                vals.append(f"{float(r.get(k)):.2f}")
+            except (TypeError, ValueError):
+                vals.append("")
+        lines.append(f"| {r.get('width')} | {r.get('epoch')} | " + " | ".join(vals) + " |")
+    return lines
+
+
+def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: list[str],
+                          epoch_rows: list[dict] | None = None) -> tuple[str, list[dict]]:
     from ._paper import paper_value
 
     settings = summary["settings"]
@@ -114,6 +176,8 @@ def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: li
               "|---|" + "---|" * len(widths) + "---|"]
     for label, key, ledger_id in RIGOROUS_ROWS:
         lines.append(f"| {label} | " + " | ".join(f"{r[key]:.2f}" for r in records) + f" | `{ledger_id}` |")
+    if epoch_rows:
+        lines += ["", "Bounds along training (log10; the epochs curve):", ""] + epochs_markdown(epoch_rows)
     lines += ["", f"Theorem 5.2's margin condition is met in {sum(r['theorem_5_2_margin_condition_met'] for r in records)}"
               f" of {len(records)} networks (required margins "
               + ", ".join(f"{r['theorem_5_2_required_margin']:.3g}" for r in records)
@@ -134,8 +198,13 @@ def headline(summary: dict) -> str:
 
     import theory
 
+    from ._paper import paper_value
+
     counts = Counter(c.verdict for c in theory.build_ledger())
     recs = sorted(summary["records"], key=lambda r: r["width"])
+    above = [r["width"] for r in recs
+             if (pv := paper_value("mnist", "ours_paper_compatible", r["width"])) is not None
+             and pv > ours_ceiling_log10(r)]
     s = summary["settings"]
     out = [f"Ledger verdicts: " + ", ".join(f"{v} {counts[v]}" for v in sorted(counts)) + ".", "",
            f"MNIST sweep ({s['epochs']} epochs per width on CPU, log10 of each bound):", "",
@@ -145,6 +214,11 @@ def headline(summary: dict) -> str:
         out.append(f"| {r['width']} | {r['neyshabur_2015_code_log10']:.2f} | {r['neyshabur_2017_code_log10']:.2f} | "
                    f"{r['bartlett_2017_code_log10']:.2f} | {r['ours_paper_compatible_log10']:.2f} | "
                    f"{r['theorem_5_2_log10']:.2f} | {r['true_error_log10']:.2f} |")
+    with_paper = [r for r in recs if paper_value("mnist", "ours_paper_compatible", r["width"]) is not None]
+    if with_paper:
+        out += ["", f"The paper's 'Ours' lies above the largest value its stated formula can take (log10(1 + sup_d "
+                f"gap), m = {recs[0]['m']}) at {len(above)} of {len(with_paper)} widths"
+                + (f" ({', '.join(map(str, above))})" if above else "") + "."]
     return "\n".join(out)
 
 
@@ -198,6 +272,12 @@ def tex_from_markdown(md: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
+        print(f"experiments.report: --audit-d must be >= 0 (got {args.audit_d})", file=sys.stderr)
+        return 2
+    if args.audit_width not in args.widths:
+        print(f"experiments.report: --audit-width {args.audit_width} is not one of --widths", file=sys.stderr)
+        return 2
     out = Path(args.out)
     from . import bounds as bounds_cli
 
@@ -219,7 +299,13 @@ def main(argv: list[str] | None = None) -> int:
              "total_seconds": total, "full_scale_hours": per_epoch * 300 / 3600}
     figures = [f"mnist/{name}.png" for name in ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error",
                                                          "pruning_error_vs_d")]
-    md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs)
+    rows = []
+    if (out / "mnist" / "epochs.csv").is_file():
+        import csv
+
+        with open(out / "mnist" / "epochs.csv") as fh:
+            rows = list(csv.DictReader(fh))
+    md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs, rows)
     _write(out / "reproduction.md", md)
     _write(out / "reproduction.tex", tex_from_markdown(md))
     print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained) and {out / 'reproduction.tex'}")
@@ -255,7 +341,8 @@ def run_audit(summary: dict, out: Path, args) -> tuple[str, list[str]]:
     model.load_state_dict(state["model"])
     ws = [w.double().numpy() for w in weight_matrices(model)]
     biases = [layer.bias.detach().double().numpy() for layer in linear_layers(model)]
-    pruned = prune_network(ws, rec["d_star"], s["seed"], s["prune_diagonal"])
+    d_audit = args.audit_d if args.audit_d > 0 else rec["d_star"]
+    pruned = prune_network(ws, d_audit, s["seed"], s["prune_diagonal"])
     sample = np.asarray(data.train_x[tr[:2000]], dtype=np.float64)
 
     def forward(weights, x):
@@ -270,10 +357,12 @@ def run_audit(summary: dict, out: Path, args) -> tuple[str, list[str]]:
     for k, (w, b) in enumerate(zip(ws, biases)):
         inputs.append(h)
         h = np.maximum(h @ w.T + b, 0) if k < len(ws) - 1 else h @ w.T + b
-    results = audit_network(ws, pruned, rec["d_star"], forward, sample, inputs, m=rec["m"], out_dir=out)
+    results = audit_network(ws, pruned, d_audit, forward, sample, inputs, m=rec["m"], out_dir=out)
     _write(out / "audit.json", json.dumps(results, indent=2, default=str))
-    figs = [str(Path(p).relative_to(out)) for p in results.get("figures", []) if str(p).endswith(".png")]
-    return f"## Assumption audit (network of width {width})\n\n" + audit_markdown(results), figs
+    head = (f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; "
+            f"the bisection's d* was {rec['d_star']:.3g})")
+    body = audit_markdown(results).removeprefix("# Assumption audit\n").replace("\n## ", "\n### ")
+    return head + "\n" + body, []   # audit_markdown embeds its own figures
 
 
 _MARK = ("<!-- findings:start -->", "<!-- findings:end -->")

@@ -1,0 +1,100 @@
+"""experiments.report: the reproduction markdown explains every deviation, the 'Ours' ceiling argument is
+computed from theory (and checked against an independent reference here), the LaTeX rendering and the README
+block."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+import theory
+from experiments import report
+from experiments.bounds import main as bounds_main
+
+SHAPES_500 = [{"d1": a, "d2": b} for a, b in zip([500, 500, 500, 500, 10], [784, 500, 500, 500, 500])]
+
+
+def _reference_ceiling_log10(layers, m):
+    d1 = np.array([lay["d1"] for lay in layers], dtype=float)
+    d2 = np.array([lay["d2"] for lay in layers], dtype=float)
+    gap = math.sqrt((d1 * d2 * np.log(np.maximum(d1, d2)) ** 2).sum() / m)
+    return math.log10(1 + gap)
+
+
+def test_ours_ceiling_matches_a_hand_computation_and_flags_values_above_it():
+    rec = {"m": 48000, "layers": SHAPES_500}
+    cap = _reference_ceiling_log10(SHAPES_500, 48000)
+    above = report._ours_ceiling_explanation(rec, cap + 0.5)
+    below = report._ours_ceiling_explanation(rec, cap - 0.5)
+    assert f"{cap:.2f}" in above and "above the largest value" in above
+    assert "below the formula's ceiling" in below
+
+
+def test_ours_ceiling_implied_d_reproduces_the_paper_value():
+    rec = {"m": 48000, "layers": SHAPES_500}
+    text = report._ours_ceiling_explanation(rec, 3.36)
+    d_implied = float(text.split("at d = ")[1].split(":")[0])
+    d1 = [lay["d1"] for lay in SHAPES_500]
+    d2 = [lay["d2"] for lay in SHAPES_500]
+    assert theory.paper_ours_gap.log10(d1_l=d1, d2_l=d2, d=d_implied, m=1) == pytest.approx(3.36, abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def tiny_summary(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    assert bounds_main(["--widths", "32", "--depth", "3", "--epochs", "6", "--lr", "0.01", "--every", "3",
+                        "--imp-rounds", "0", "--no-progress", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    # pose as the paper's h = 500 MNIST network so that every row has a paper value to compare with
+    summary["settings"]["dataset"] = "mnist"
+    for r in summary["records"]:
+        r["width"] = 500
+    return summary
+
+
+def test_every_deviation_carries_an_explanation(tiny_summary):
+    scale = {"hardware": "test", "total_seconds": 1.0, "full_scale_hours": 0.1}
+    md, deviations = report.reproduction_markdown(tiny_summary, "## Assumption audit\n", scale, ["mnist/x.png"])
+    assert {dv["row"] for dv in deviations} == {row[0] for row in report.PAPER_ROWS}
+    for dv in deviations:
+        assert dv["explanation"].startswith(f"ours {dv['ours']:.2f} vs paper {dv['paper']:.2f}")
+        assert len(dv["explanation"]) > 100
+        assert f"**{dv['row']}, h = 500**" in md
+    assert "| h=500 ours | paper |" in md and "## Assumption audit" in md
+    md_epochs, _ = report.reproduction_markdown(tiny_summary, "", scale, [], [{"width": 500, "epoch": 3}])
+    assert "the epochs curve" in md_epochs and "| 500 | 3 |" in md_epochs
+
+
+def test_headline_and_readme_block(tiny_summary, tmp_path):
+    block = report.headline(tiny_summary)
+    assert block.startswith("Ledger verdicts:") and "| 500 |" in block
+    above = 3.36 > report.ours_ceiling_log10(tiny_summary["records"][0])   # the paper's 'Ours' at h = 500
+    assert ("at 1 of 1 widths (500)" if above else "at 0 of 1 widths") in block
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- findings:start -->\nold\n<!-- findings:end -->\ntail\n")
+    report._update_readme(readme, block)
+    text = readme.read_text()
+    assert "old" not in text and block in text and text.endswith("tail\n")
+
+
+def test_tex_from_markdown_escapes_and_renders_tables():
+    md = "# Title_1\n\nText with 50% and x_max.\n\n| a | b_c |\n|---|---|\n| 1 | 2 |\n\n![fig](mnist/f.png)\n"
+    tex = report.tex_from_markdown(md)
+    assert r"\section*{Title\_1}" in tex and r"50\%" in tex and r"x\_max" in tex
+    assert r"\begin{longtable}{ll}" in tex and r"b\_c \\" in tex and "mnist/f.pdf" in tex
+    assert tex.rstrip().endswith(r"\end{document}")
+
+
+def test_ours_ceiling_log10_reference():
+    rec = {"m": 48000, "layers": SHAPES_500}
+    assert report.ours_ceiling_log10(rec) == pytest.approx(_reference_ceiling_log10(SHAPES_500, 48000), rel=1e-12)
+
+
+def test_epochs_table_and_bad_report_options(capsys):
+    rows = [{"width": "500", "epoch": "1", "ours_paper_compatible_log10": "1.5", "true_error_log10": ""}]
+    lines = report.epochs_markdown(rows)
+    assert lines[2].startswith("| 500 | 1 | 1.50 |")
+    assert report.main(["--audit-d", "-1"]) == 2
+    assert report.main(["--audit-width", "333"]) == 2
+    err = capsys.readouterr().err
+    assert "--audit-d must be >= 0" in err and "not one of --widths" in err
