@@ -1,6 +1,8 @@
 """python -m experiments.bench: time and peak memory of the toolkit's heavy steps, printed as a table.
 
 Cases (each runs in its own subprocess, so its peak resident memory is its own):
+  spectral      one spectral norm of a width x width matrix (a pruned-minus-dense difference, as in the bisection):
+                Lanczos (svds) against full SVD, with their relative disagreement
   bounds-svds   every bound for a 5-layer width-2500 MLP on 48,000 samples, spectral norms by Lanczos (svds)
   bounds-svd    the same with every spectral norm by a full SVD (the reference the Lanczos method is tested against)
   epoch-784     one training epoch of the width-784 MLP on MNIST (real archives when found, else same-size noise)
@@ -19,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-CASES = ("bounds-svds", "bounds-svd", "epoch-784", "suite")
+CASES = ("spectral", "bounds-svds", "bounds-svd", "epoch-784", "suite")
 
 
 def _peak_mib() -> float:
@@ -59,6 +61,25 @@ def _bounds_case(full_svd: bool, width: int, samples: int) -> dict:
             "ours_log10": res["ours_paper_compatible_log10"]}
 
 
+def _spectral_case(width: int) -> dict:
+    import numpy as np
+
+    import numerics
+
+    from ._measures import spectral_norm
+
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((width, width)) / np.sqrt(width)
+    diff = w - numerics.algorithm_1(w, 1.0, generator=rng)[0]
+    t0 = time.perf_counter()
+    lanczos = spectral_norm(diff)
+    t_lanczos = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    exact = float(np.linalg.norm(diff, 2))
+    t_svd = time.perf_counter() - t0
+    return {"seconds": t_lanczos, "svd_seconds": t_svd, "rel_diff": abs(lanczos - exact) / exact}
+
+
 def _epoch_case() -> dict:
     import torch
 
@@ -91,7 +112,9 @@ def _suite_case() -> dict:
 
 
 def run_case(case: str, width: int, samples: int) -> dict:
-    if case == "bounds-svds":
+    if case == "spectral":
+        out = _spectral_case(width)
+    elif case == "bounds-svds":
         out = _bounds_case(False, width, samples)
     elif case == "bounds-svd":
         out = _bounds_case(True, width, samples)
@@ -131,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {case}: {rows[case]['seconds']:.1f} s, peak {rows[case]['peak_mib']:.0f} MiB", flush=True)
     print(f"\n| case | wall time (s) | peak memory (MiB) | note |\n|---|---|---|---|")
     for case, r in rows.items():
-        note = r.get("source") or ", ".join(r.get("result", [])) or (f"d* = {r['d_star']:.3g}" if "d_star" in r else "")
+        note = (f"full SVD {r['svd_seconds']:.2f} s ({r['svd_seconds'] / r['seconds']:.1f}x), relative "
+                f"difference {r['rel_diff']:.1e}" if "svd_seconds" in r else "") or r.get("source") or ", ".join(r.get("result", [])) or (f"d* = {r['d_star']:.3g}" if "d_star" in r else "")
         print(f"| {case} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {note} |")
     if "bounds-svds" in rows and "bounds-svd" in rows:
         print(f"\nfull SVD / Lanczos time ratio for the bounds: {rows['bounds-svd']['seconds'] / rows['bounds-svds']['seconds']:.2f}"

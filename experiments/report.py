@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                          "which on briefly trained networks prunes almost nothing)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--tex", default="docs/reproduction.tex", metavar="PATH",
+                    help="also write the LaTeX report here, its figures referenced in --out ('' to skip)")
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
     return ap
 
@@ -223,18 +225,21 @@ def headline(summary: dict) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    from .bounds import write_atomic
+
+    write_atomic(path, text)
 
 
-def tex_from_markdown(md: str) -> str:
-    """A plain LaTeX rendering of the report (headings, paragraphs, tables, figures)."""
+def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
+    """A plain LaTeX rendering of the report (headings, paragraphs, tables, figures); figures are looked up
+    relative to the .tex file, or in ``graphics_dir`` (relative to it) when given."""
     from theory.docs import tex_escape
 
     out = [r"\documentclass[10pt]{article}", r"\usepackage[margin=1.8cm,landscape]{geometry}",
-           r"\usepackage[T1]{fontenc}", r"\usepackage{graphicx,longtable}", r"\begin{document}"]
+           r"\usepackage[T1]{fontenc}", r"\usepackage{graphicx,longtable}"]
+    if graphics_dir is not None:
+        out.append(r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}")
+    out.append(r"\begin{document}")
     table: list[list[str]] = []
 
     def flush():
@@ -309,6 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     _write(out / "reproduction.md", md)
     _write(out / "reproduction.tex", tex_from_markdown(md))
     print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained) and {out / 'reproduction.tex'}")
+    if args.tex:
+        tex = Path(args.tex)
+        _write(tex, tex_from_markdown(md, os.path.relpath(out.resolve(), tex.resolve().parent)))
+        print(f"wrote {tex} (figures from {out}/)")
     from theory.docs import compile_pdf
 
     try:

@@ -98,3 +98,8 @@ def test_epochs_table_and_bad_report_options(capsys):
     assert report.main(["--audit-width", "333"]) == 2
     err = capsys.readouterr().err
     assert "--audit-d must be >= 0" in err and "not one of --widths" in err
+
+
+def test_tex_graphics_dir():
+    tex = report.tex_from_markdown("![f](mnist/f.png)\n", "../results/report")
+    assert r"\graphicspath{{../results/report/}}" in tex and "mnist/f.pdf" in tex
