@@ -71,10 +71,10 @@ def test_headline_and_readme_block(tiny_summary, tmp_path):
     above = 3.36 > report.ours_ceiling_log10(tiny_summary["records"][0])   # the paper's 'Ours' at h = 500
     assert ("at 1 of 1 widths (500)" if above else "at 0 of 1 widths") in block
     readme = tmp_path / "README.md"
-    readme.write_text("intro\n<!-- findings:start -->\nold\n<!-- findings:end -->\ntail\n")
+    readme.write_text("intro\n<!-- findings:start -->\nOLD-BLOCK\n<!-- findings:end -->\ntail\n")
     report._update_readme(readme, block)
     text = readme.read_text()
-    assert "old" not in text and block in text and text.endswith("tail\n")
+    assert "OLD-BLOCK" not in text and block in text and text.endswith("tail\n")
 
 
 def test_tex_from_markdown_escapes_and_renders_tables():
@@ -103,3 +103,17 @@ def test_epochs_table_and_bad_report_options(capsys):
 def test_tex_graphics_dir():
     tex = report.tex_from_markdown("![f](mnist/f.png)\n", "../results/report")
     assert r"\graphicspath{{../results/report/}}" in tex and "mnist/f.pdf" in tex
+
+
+def test_audit_headline_counts_from_the_audit_numbers():
+    layers = range(1, 3)
+    audit = {"d": 1.0,
+             "gaussianity": [{"rejects": k == 1, "excess_kurtosis": 0.1 * k} for k in layers],
+             "distributed_sparsity": [{"distributed_sparse": True} for _ in layers],
+             "pruning_error": [{"ratio": 0.5 + 0.1 * k} for k in layers],
+             "output_change": {"max_ratio": 0.01, "condition_per_layer": [True, False]},
+             "condition_c_1": [{"code_event_holds": False}, {"code_event_holds": True}]}
+    text = "\n".join(report.audit_headline(audit, 64))
+    assert "rejected (KS, 1%) in 1/2 layers; excess kurtosis 0.10 to 0.20" in text
+    assert "2/2 layers within" in text and "= 0.60 to 0.70" in text
+    assert "holds in 1/2 layers" in text and "fails for some input in 1/2 layers" in text
