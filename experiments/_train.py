@@ -75,6 +75,22 @@ def atomic_torch_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
+RESUME_KEYS = ("optimizer", "lr", "batch_size", "seed")
+
+
+def _check_resumable(state: dict, cfg: TrainConfig, checkpoint: Path) -> None:
+    """A checkpoint continues only the run that wrote it: same optimiser, lr, batch size and seed, and no more
+    epochs done than now asked for (the device may differ)."""
+    old = state.get("config", {})
+    differ = [f"{k} {old[k]} (now {getattr(cfg, k)})" for k in RESUME_KEYS if k in old and old[k] != getattr(cfg, k)]
+    if differ:
+        raise ValueError(f"checkpoint {checkpoint} was written with " + ", ".join(differ)
+                         + ": choose another --out, or rerun without --resume to start afresh")
+    if state["epoch"] + 1 > cfg.epochs:
+        raise ValueError(f"checkpoint {checkpoint} has {state['epoch'] + 1} epochs done, more than --epochs "
+                         f"{cfg.epochs}: choose another --out or raise --epochs")
+
+
 def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, cfg: TrainConfig,
           checkpoint: Path | None = None, resume: bool = False,
           on_epoch: Callable[[int, nn.Module], dict] | None = None,
@@ -95,6 +111,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, cfg: T
     start = 0
     if resume and checkpoint is not None and checkpoint.is_file():
         state = torch.load(checkpoint, map_location=device, weights_only=False)
+        _check_resumable(state, cfg, checkpoint)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         history = state["history"]

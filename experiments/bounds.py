@@ -328,8 +328,14 @@ def main(argv: list[str] | None = None) -> int:
     previous = {}
     if args.resume and (out / "summary.json").is_file():
         old = json.loads((out / "summary.json").read_text())
-        if old.get("settings", {}).get("dataset") == s["dataset"]:
+        free = ("widths", "device", "data_dir", "preset")    # may change without changing any number
+        same = {k: v for k, v in old.get("settings", {}).items() if k not in free} == \
+            {k: v for k, v in s.items() if k not in free}
+        if same:
             previous = {r["width"]: r for r in old.get("records", [])}
+        else:
+            print(f"  {out}/summary.json was written with other settings: its widths are recomputed "
+                  "(checkpoints are reused where they fit)")
     print(f"experiments.bounds: {s['dataset']} ({len(data.train_y)} training images), widths "
           f"{' '.join(map(str, s['widths']))}, {s['epochs']} epochs, device {s['device']}; results in {out}/")
     records, rows = [], []

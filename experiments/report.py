@@ -231,7 +231,7 @@ def headline(summary: dict, audit: dict | None = None, audit_width: int | None =
              and pv > ours_ceiling_log10(r)]
     s = summary["settings"]
     out = [f"Ledger verdicts: " + ", ".join(f"{v} {counts[v]}" for v in sorted(counts)) + ".", "",
-           f"MNIST sweep ({s['epochs']} epochs per width on CPU, log10 of each bound):", "",
+           f"MNIST sweep ({s['epochs']} epochs per width, device {s['device']}, log10 of each bound; details in reproduction.md):", "",
            "| h | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | Thm 5.2 (rigorous) | true error |",
            "|---|---|---|---|---|---|---|"]
     for r in recs:

@@ -32,6 +32,11 @@ def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
     # resume: the finished width is reused, not retrained
     assert main(TINY + ["--out", str(out), "--resume"]) == 0
     assert "already done" in capsys.readouterr().out
+    # ... but not by a run with other settings: its checkpoint does not fit, and the error says so
+    assert main(TINY[:-1] + ["--lr", "0.02", "--no-progress", "--out", str(out), "--resume"]) == 2
+    captured = capsys.readouterr()
+    assert "written with other settings" in captured.out
+    assert "lr 0.01 (now 0.02)" in captured.err and "Traceback" not in captured.err
 
 
 def test_same_seed_same_numbers(tmp_path):

@@ -31,6 +31,18 @@ def test_resume_equals_uninterrupted(tmp_path):
         assert torch.equal(a, b)
 
 
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+    x, y = _data()
+    cfg = TrainConfig(epochs=2, batch_size=32, lr=1e-2, optimizer="sgd", seed=3, progress=False)
+    train(make_mlp(12, 16, depth=3), x, y, cfg, checkpoint=tmp_path / "c.pt")
+    with pytest.raises(ValueError, match=r"lr 0.01 \(now 0.001\)"):
+        train(make_mlp(12, 16, depth=3), x, y, TrainConfig(**{**cfg.__dict__, "lr": 1e-3}),
+              checkpoint=tmp_path / "c.pt", resume=True)
+    with pytest.raises(ValueError, match="2 epochs done, more than --epochs 1"):
+        train(make_mlp(12, 16, depth=3), x, y, TrainConfig(**{**cfg.__dict__, "epochs": 1}),
+              checkpoint=tmp_path / "c.pt", resume=True)
+
+
 def test_training_reduces_loss():
     x, y = _data()
     model = make_mlp(12, 32, depth=3)
