@@ -117,3 +117,27 @@ def test_audit_headline_counts_from_the_audit_numbers():
     assert "rejected (KS, 1%) in 1/2 layers; excess kurtosis 0.10 to 0.20" in text
     assert "2/2 layers within" in text and "= 0.60 to 0.70" in text
     assert "holds in 1/2 layers" in text and "fails for some input in 1/2 layers" in text
+
+
+def test_trend_from_epoch_rows():
+    rows = [{"width": "500", "epoch": "2", "k": "1.5"}, {"width": "500", "epoch": "1", "k": "1.0"},
+            {"width": "784", "epoch": "1", "k": "9"}, {"width": "500", "epoch": "3", "k": ""}]
+    assert report._trend(rows, 500, "k") == pytest.approx(0.5)
+    assert report._trend(rows, 784, "k") is None and report._trend(None, 500, "k") is None
+
+
+def test_cifar_section_explains_or_says_why_not(tiny_summary, tmp_path, monkeypatch):
+    import copy
+    import types
+
+    summary = copy.deepcopy(tiny_summary)
+    summary["settings"]["dataset"] = "cifar10"
+    for r in summary["records"]:
+        r["width"] = 2000
+    md, deviations = report.cifar_markdown(summary)
+    assert "| h=2000 ours | paper |" in md and deviations
+    assert all(f"**{dv['row']}, h = 2000**" in md for dv in deviations)
+    monkeypatch.delenv("MBP_DATA_DIR", raising=False)
+    args = types.SimpleNamespace(cifar_dir=str(tmp_path / "nowhere"), data_dir=None)
+    md, deviations = report.run_cifar(args, tmp_path)
+    assert md.startswith("## CIFAR-10 (h = 2000)") and "Not run: CIFAR-10: missing" in md and not deviations
