@@ -32,9 +32,10 @@ TOLERANCE = 0.25   # |ours - paper| in log10 below which a number counts as repr
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m experiments.report", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--data-dir", default=None, help="MNIST archives (default: $MBP_DATA_DIR)")
+    ap.add_argument("--data-dir", default=None, help="MNIST archives (None: $MBP_DATA_DIR)")
     ap.add_argument("--out", default="results/report", help="output folder")
-    ap.add_argument("--widths", type=int, nargs="+", default=[500, 784, 1000, 1500, 2000, 2500])
+    ap.add_argument("--widths", type=int, nargs="+", default=[500, 784, 1000, 1500, 2000, 2500],
+                    help="MNIST hidden widths (the paper's six)")
     ap.add_argument("--epochs", type=int, default=2, help="epochs per width (the paper: 300)")
     ap.add_argument("--optimizer", choices=["adam", "sgd"], default="adam",
                     help="the paper's Adam; the released configs' SGD (lr 0.02) needs far more than a few epochs")
@@ -44,11 +45,12 @@ def _parser() -> argparse.ArgumentParser:
                     help="Algorithm 1's strength for the pruning checks of the audit (0 = the bisection's d*, "
                          "which on briefly trained networks prunes almost nothing)")
     ap.add_argument("--cifar-dir", default=None,
-                    help="CIFAR-10 files (default: the parent of --data-dir, else $MBP_DATA_DIR); skipped, saying "
+                    help="CIFAR-10 files (None: the parent of --data-dir, else $MBP_DATA_DIR); skipped, saying "
                          "why, when absent")
     ap.add_argument("--cifar-width", type=int, default=2000, help="the CIFAR-10 width (the paper: 2000)")
-    ap.add_argument("--device", default="auto")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the split, the initialisation, the batches and "
+                                                       "Algorithm 1")
     ap.add_argument("--tex", default="docs/reproduction.tex", metavar="PATH",
                     help="also write the LaTeX report here, its figures referenced in --out ('' to skip)")
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
@@ -219,10 +221,10 @@ def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: li
              f"- {settings['epochs']} epochs per width (the paper: 300), optimiser {settings['optimizer']} "
              f"(lr {settings['lr']}, batch {settings['batch_size']}), seed {settings['seed']}, delta {settings['delta']}.",
              f"- Hardware: {scale['hardware']}; device {settings['device']}.",
-             f"- Wall time per width (train / bounds, seconds): " + ", ".join(
+             f"- Wall time per width (training, with the bounds after every epoch but the last / final bounds with the pruning-error curve, seconds): " + ", ".join(
                  f"h={r['width']}: {r['wall_seconds']['train']:.0f} / {r['wall_seconds']['bounds']:.0f}" for r in records),
              f"- Total wall time of the sweep (training + bounds, summed over widths): {scale['total_seconds']:.0f} s. The full scale (300 epochs at each of "
-             f"the six widths) needs about {scale['full_scale_hours']:.0f} CPU-hours at this speed, or a GPU.", "",
+             f"the six widths) needs about {scale['full_scale_hours']:.0f} CPU-hours at this speed (per-epoch time times 300, bounds every epoch included), or a GPU.", "",
              "## The paper's table and ours", ""]
     table, deviations = paper_table(records, "mnist", settings, epoch_rows)
     lines += table
@@ -372,7 +374,8 @@ def run_cifar(args, out: Path) -> tuple[str, list[dict]]:
         load_dataset("cifar10", cifar_dir)
     except DataError as exc:
         print(f"experiments.report: CIFAR-10 skipped ({str(exc).splitlines()[0]})", file=sys.stderr)
-        return cifar_markdown(None, str(exc))
+        return cifar_markdown(None, str(exc).replace("--data-dir DIR (or set MBP_DATA_DIR)",
+                                                     "--cifar-dir DIR (or set MBP_DATA_DIR)"))
     rc = bounds_cli.main(_sweep_args(args, "cifar10", [args.cifar_width], cifar_dir, out / "cifar10"))
     if rc != 0:
         return cifar_markdown(None, f"experiments.bounds exited with code {rc} (its message is above)")
