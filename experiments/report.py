@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="CIFAR-10 files (None: the parent of --data-dir, else $MBP_DATA_DIR); skipped, saying "
                          "why, when absent")
     ap.add_argument("--cifar-width", type=int, default=2000, help="the CIFAR-10 width (the paper: 2000)")
+    ap.add_argument("--long-epochs", type=int, default=20,
+                    help="epochs of one longer run at --long-width, to see how each bound moves with training (0: skip)")
+    ap.add_argument("--long-width", type=int, default=500, help="the width of the longer run")
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     ap.add_argument("--seed", type=int, default=0, help="seed of the split, the initialisation, the batches and "
                                                        "Algorithm 1")
@@ -235,6 +238,7 @@ def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: li
         lines.append(f"| {label} | " + " | ".join(f"{r[key]:.2f}" for r in records) + f" | `{ledger_id}` |")
     if epoch_rows:
         lines += ["", "Bounds along training (log10; the epochs curve):", ""] + epochs_markdown(epoch_rows)
+    lines += [""] + pruning_ratio_lines(records)
     lines += ["", f"Theorem 5.2's margin condition is met in {sum(r['theorem_5_2_margin_condition_met'] for r in records)}"
               f" of {len(records)} networks (required margins "
               + ", ".join(f"{r['theorem_5_2_required_margin']:.3g}" for r in records)
@@ -247,6 +251,28 @@ def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: li
         lines.append(f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}")
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + ["", cifar_md, audit_md]
     return "\n".join(lines) + "\n", deviations
+
+
+def pruning_ratio_lines(records: list[dict], strengths=(1e-4, 1e-2, 1.0)) -> list[str]:
+    """Lemma 4.2 at every width: the measured ||A - Ahat||_2 over Gamma_l (C = 1), smallest and largest over the
+    layers, at a few pruning strengths of each record's pruning-error curve."""
+    import numpy as np
+
+    recs = [r for r in records if "pruning_error_vs_d" in r]
+    if not recs:
+        return []
+    out = ["Lemma 4.2 at every width: measured ||A - Ahat||_2 / Gamma_l (Latala's C = 1), min to max over layers "
+           "(one Algorithm 1 draw each; a ratio above 1 means C = 1 is not enough for that layer):", "",
+           "| d | " + " | ".join(f"h={r['width']}" for r in recs) + " |", "|---|" + "---|" * len(recs)]
+    for dv in strengths:
+        cells = []
+        for r in recs:
+            cur = r["pruning_error_vs_d"]
+            k = int(np.argmin(np.abs(np.log10(cur["d"]) - math.log10(dv))))
+            ratio = np.array(cur["delta_spectral"][k]) / np.array(cur["gamma_latala_C1"][k])
+            cells.append(f"{ratio.min():.2f} to {ratio.max():.2f}")
+        out.append(f"| {dv:g} | " + " | ".join(cells) + " |")
+    return out
 
 
 def audit_headline(audit: dict, width: int) -> list[str]:
@@ -267,7 +293,8 @@ def audit_headline(audit: dict, width: int) -> list[str]:
             f"{sum(not r['code_event_holds'] for r in c1)}/{n} layers."]
 
 
-def headline(summary: dict, audit: dict | None = None, audit_width: int | None = None) -> str:
+def headline(summary: dict, audit: dict | None = None, audit_width: int | None = None,
+             long_rows: list[dict] | None = None) -> str:
     """The README's 'What the toolkit finds' block, generated from the ledger, the sweep and the audit."""
     from collections import Counter
 
@@ -299,6 +326,25 @@ def headline(summary: dict, audit: dict | None = None, audit_width: int | None =
         out += ["", f"The paper's 'Ours' lies above the largest value its stated formula can take (log10(1 + sup_d "
                 f"gap), m = {recs[0]['m']}) at {len(above)} of {len(with_paper)} widths"
                 + (f" ({', '.join(map(str, above))})" if above else "") + "."]
+    curves = [r for r in recs if "pruning_error_vs_d" in r]
+    if curves:
+        import numpy as np
+
+        at_1 = {r["width"]: np.array(r["pruning_error_vs_d"]["delta_spectral"][r["pruning_error_vs_d"]["d"].index(1.0)])
+                / np.array(r["pruning_error_vs_d"]["gamma_latala_C1"][r["pruning_error_vs_d"]["d"].index(1.0)])
+                for r in curves if 1.0 in r["pruning_error_vs_d"]["d"]}
+        if at_1:
+            allr = np.concatenate(list(at_1.values()))
+            over = [w for w, v in at_1.items() if v.max() > 1]
+            out += ["", f"Lemma 4.2 at d = 1: measured ||A - Ahat||_2 / Gamma_l (C = 1) is {allr.min():.2f} to "
+                    f"{allr.max():.2f} over all layers and widths" + (f"; above 1 (C = 1 not enough) at h = "
+                                                                     f"{', '.join(map(str, over))}." if over else ".")]
+    if long_rows:
+        lr = sorted(long_rows, key=lambda r: int(r["epoch"]))
+        first, last = lr[0], lr[-1]
+        moved = ", ".join(f"{label} {float(first[k]):.2f} -> {float(last[k]):.2f}" for k, _, label in LONG_KEYS
+                          if first.get(k) not in (None, "") and last.get(k) not in (None, ""))
+        out += ["", f"Longer run (h = {last['width']}, epochs {first['epoch']} -> {last['epoch']}, log10): {moved}."]
     if audit:
         out += [""] + audit_headline(audit, audit_width)
     return "\n".join(out)
@@ -363,6 +409,64 @@ def _sweep_args(args, dataset: str, widths, data_dir, out: Path) -> list[str]:
             + (["--data-dir", str(data_dir)] if data_dir else []))
 
 
+LONG_KEYS = (("neyshabur_2015_code_log10", "neyshabur_2015_code", "Neyshabur 2015 (code)"),
+             ("neyshabur_2017_code_log10", "neyshabur_2017_code", "Neyshabur 2017 (code)"),
+             ("bartlett_2017_code_log10", "bartlett_2017_code", "Bartlett 2017 (code)"),
+             ("ours_paper_compatible_log10", "ours_paper_compatible", "Ours"),
+             ("true_error_log10", "true_error", "true error"))
+
+
+def long_run_markdown(rows: list[dict], width: int, target_epochs: int = 300) -> str:
+    """How each bound moves over a longer run: first and last value, and a straight-line fit of log10(bound)
+    against log10(epoch) over the second half of the run, extended to ``target_epochs`` (an extrapolation)."""
+    import numpy as np
+
+    from ._paper import paper_value
+
+    rows = sorted((r for r in rows if str(r.get("width")) == str(width)), key=lambda r: int(r["epoch"]))
+    n = len(rows)
+    lines = [f"## How the bounds move with training (h = {width}, {n} epochs)", "",
+             "A longer run of one width, bounds after every epoch (log10). The last column extends a straight-line "
+             f"fit of log10(bound) against log10(epoch) over the second half of the run to epoch {target_epochs}: "
+             "an extrapolation, not a measurement.", "",
+             f"| bound | epoch 1 | epoch {n} | slope per decade of epochs | extended to {target_epochs} | paper |",
+             "|---|---|---|---|---|---|"]
+    for key, paper_key, label in LONG_KEYS:
+        pts = []
+        for r in rows:
+            try:
+                pts.append((int(r["epoch"]), float(r[key])))
+            except (KeyError, TypeError, ValueError):
+                continue
+        pts = [p for p in pts if math.isfinite(p[1])]
+        if len(pts) < 4:
+            lines.append(f"| {label} | | | | | |")
+            continue
+        half = pts[len(pts) // 2:]
+        ex, ey = np.log10([p[0] for p in half]), np.array([p[1] for p in half])
+        slope, icpt = np.polyfit(ex, ey, 1)
+        pv = paper_value("mnist", paper_key, width)
+        lines.append(f"| {label} | {pts[0][1]:.2f} | {pts[-1][1]:.2f} | {slope:+.2f} | "
+                     f"{icpt + slope * math.log10(target_epochs):.2f} | {'' if pv is None else f'{pv:.2f}'} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_long(args, out: Path) -> str:
+    """One width trained --long-epochs epochs with bounds after each (resumable, in OUT/mnist-long)."""
+    if args.long_epochs <= 0:
+        return ""
+    from . import bounds as bounds_cli
+
+    long_args = argparse.Namespace(**{**vars(args), "epochs": args.long_epochs})
+    rc = bounds_cli.main(_sweep_args(long_args, "mnist", [args.long_width], args.data_dir, out / "mnist-long"))
+    if rc != 0 or not (out / "mnist-long" / "epochs.csv").is_file():
+        return f"## How the bounds move with training\n\nThe longer run failed (exit {rc}; its message is above).\n"
+    import csv
+
+    with open(out / "mnist-long" / "epochs.csv") as fh:
+        return long_run_markdown(list(csv.DictReader(fh)), args.long_width)
+
+
 def run_cifar(args, out: Path) -> tuple[str, list[dict]]:
     """CIFAR-10 at h = --cifar-width where its files are found (--cifar-dir, else the parent of --data-dir, else
     $MBP_DATA_DIR); otherwise the section says where it looked."""
@@ -387,6 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
         print(f"experiments.report: --audit-d must be >= 0 (got {args.audit_d})", file=sys.stderr)
         return 2
+    if args.long_epochs < 0 or args.long_width < 1:
+        print("experiments.report: --long-epochs must be >= 0 and --long-width >= 1", file=sys.stderr)
+        return 2
     if args.audit_width not in args.widths:
         print(f"experiments.report: --audit-width {args.audit_width} is not one of --widths", file=sys.stderr)
         return 2
@@ -397,6 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     if rc != 0:
         return rc
     cifar_md, _ = run_cifar(args, out)
+    long_md = run_long(args, out)
     summary = json.loads((out / "mnist" / "summary.json").read_text())
     # the recorded time of each width (training + bounds), whether it ran now or was reused from a finished run
     total = sum(sum(r["wall_seconds"].values()) for r in summary["records"])
@@ -412,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
 
         with open(out / "mnist" / "epochs.csv") as fh:
             rows = list(csv.DictReader(fh))
-    md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs, rows, cifar_md)
+    md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs, rows,
+                                           long_md + "\n" + cifar_md)
     _write(out / "reproduction.md", md)
     _write(out / "reproduction.tex", tex_from_markdown(md))
     print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained) and {out / 'reproduction.tex'}")
@@ -430,7 +539,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"experiments.report: the PDF did not compile ({str(exc).splitlines()[0]})", file=sys.stderr)
     if args.readme:
         audit = json.loads((out / "audit.json").read_text())
-        _update_readme(Path(args.readme), headline(summary, audit, args.audit_width))
+        long_rows = []
+        if args.long_epochs > 0 and (out / "mnist-long" / "epochs.csv").is_file():
+            import csv
+
+            with open(out / "mnist-long" / "epochs.csv") as fh:
+                long_rows = [r for r in csv.DictReader(fh) if str(r.get("width")) == str(args.long_width)]
+        _update_readme(Path(args.readme), headline(summary, audit, args.audit_width, long_rows))
     return 0
 
 

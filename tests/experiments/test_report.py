@@ -141,3 +141,30 @@ def test_cifar_section_explains_or_says_why_not(tiny_summary, tmp_path, monkeypa
     args = types.SimpleNamespace(cifar_dir=str(tmp_path / "nowhere"), data_dir=None)
     md, deviations = report.run_cifar(args, tmp_path)
     assert md.startswith("## CIFAR-10 (h = 2000)") and "Not run: CIFAR-10: missing" in md and not deviations
+
+
+def test_long_run_fit_recovers_a_known_power_law():
+    # log10(bound) = 2 + 0.5 log10(epoch) exactly: the fit's slope is 0.5 and its value at 300 is 2 + 0.5 log10(300)
+    rows = [{"width": "500", "epoch": str(e), "bartlett_2017_code_log10": str(2 + 0.5 * math.log10(e))}
+            for e in range(1, 11)]
+    md = report.long_run_markdown(rows, 500)
+    line = next(x for x in md.splitlines() if x.startswith("| Bartlett 2017 (code)"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1:5] == ["2.00", "2.50", "+0.50", f"{2 + 0.5 * math.log10(300):.2f}"] and cells[5] == "11.51"
+    assert "| Ours | | | | | |" in md     # no data for it: an empty row, not a crash
+
+
+def test_pruning_ratio_lines():
+    rec = {"width": 64, "pruning_error_vs_d": {"d": [1e-4, 1e-2, 1.0], "delta_spectral": [[1, 2], [3, 4], [5, 6]],
+                                               "gamma_latala_C1": [[2, 2], [4, 4], [5, 5]]}}
+    lines = report.pruning_ratio_lines([rec])
+    assert "| 0.0001 | 0.50 to 1.00 |" in lines and "| 1 | 1.00 to 1.20 |" in lines
+    assert report.pruning_ratio_lines([{"width": 1}]) == []
+
+
+def test_headline_long_run_and_lemma_4_2_lines(tiny_summary):
+    rows = [{"width": "500", "epoch": "2", "bartlett_2017_code_log10": "2.5", "true_error_log10": ""},
+            {"width": "500", "epoch": "1", "bartlett_2017_code_log10": "1.0", "true_error_log10": ""}]
+    block = report.headline(tiny_summary, long_rows=rows)
+    assert "Longer run (h = 500, epochs 1 -> 2, log10): Bartlett 2017 (code) 1.00 -> 2.50." in block
+    assert "Lemma 4.2 at d = 1: measured ||A - Ahat||_2 / Gamma_l (C = 1) is" in block
