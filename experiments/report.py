@@ -244,7 +244,9 @@ def reproduction_markdown(summary: dict, audit_md: str, scale: dict, figures: li
               + ", ".join(f"{r['theorem_5_2_required_margin']:.3g}" for r in records)
               + " against training margins " + ", ".join(f"{r['gamma']:.3g}" for r in records)
               + "); where it is not, the rigorous bound uses R-hat at the required margin and is vacuous (>= 1).", "",
-              "## Where our numbers differ from the paper's, and why", ""]
+              "## Where our numbers differ from the paper's, and why", "",
+              "Where an explanation points to training length, the section 'How the bounds move with training' "
+              "(when the longer run was made) measures how far more epochs go.", ""]
     if not deviations:
         lines.append(f"Every number is within {TOLERANCE} (log10) of the paper's.")
     for dv in deviations:
@@ -362,7 +364,8 @@ def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
     from theory.docs import tex_escape
 
     out = [r"\documentclass[10pt]{article}", r"\usepackage[margin=1.8cm,landscape]{geometry}",
-           r"\usepackage[T1]{fontenc}", r"\usepackage{graphicx,longtable}"]
+           r"\usepackage[T1]{fontenc}", r"\usepackage{graphicx,longtable}",
+           r"\setlength{\tabcolsep}{3pt}"]
     if graphics_dir is not None:
         out.append(r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}")
     out.append(r"\begin{document}")
@@ -371,7 +374,11 @@ def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
     def flush():
         if table:
             ncol = len(table[0])
-            out.append(r"{\small\begin{longtable}{" + "l" * ncol + "}")
+            if ncol <= 7:
+                out.append(r"{\footnotesize\begin{longtable}{" + "l" * ncol + "}")
+            else:   # wide tables wrap inside fixed columns
+                col = f"p{{{0.9 / ncol:.3f}\\linewidth}}"
+                out.append(r"{\scriptsize\begin{longtable}{" + col * ncol + "}")
             for row in table:
                 out.append(" & ".join(tex_escape(c.strip().strip("*`")) for c in row[:ncol]) + r" \\")
             out.append(r"\end{longtable}}")
@@ -393,7 +400,8 @@ def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
             out.append(r"\subsubsection*{" + tex_escape(line[4:]) + "}")
         elif line.startswith("!["):
             target = line[line.index("(") + 1:line.rindex(")")]
-            out.append(r"\includegraphics[width=0.32\linewidth]{" + target.replace(".png", ".pdf") + "}")
+            out.append(r"\includegraphics[width=0.3\linewidth]{" + target.replace(".png", ".pdf")
+                       + r"}\hspace{0.5em plus 1fill}")   # stretchable: three figures fill a line
         else:
             out.append(tex_escape(line.replace("**", "")))
     flush()
