@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         data = load_dataset(s["dataset"], s["data_dir"])
     except DataError as exc:
-        print(f"experiments.bounds: {exc}", file=sys.stderr)
+        print(f"experiments.bounds: {exc}".replace("\n", " "), file=sys.stderr)   # one line
         return 2
     previous = {}
     if args.resume and (out / "summary.json").is_file():

@@ -60,7 +60,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert message in proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_corrupted_archive_is_a_clear_error(tmp_path, mnist_dir):
@@ -76,6 +76,7 @@ def test_corrupted_archive_is_a_clear_error(tmp_path, mnist_dir):
     proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--dataset", "mnist", "--data-dir", str(bad),
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2 and "t10k-labels" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_help_documents_every_option():
