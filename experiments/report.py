@@ -459,20 +459,29 @@ def long_run_markdown(rows: list[dict], width: int, target_epochs: int = 300) ->
     return "\n".join(lines) + "\n"
 
 
-def run_long(args, out: Path) -> str:
-    """One width trained --long-epochs epochs with bounds after each (resumable, in OUT/mnist-long)."""
+def read_epoch_rows(path: Path, width: int | None = None) -> list[dict]:
+    """The rows of an epochs.csv (all, or one width's); [] when the file is absent."""
+    import csv
+
+    if not path.is_file():
+        return []
+    with open(path) as fh:
+        return [r for r in csv.DictReader(fh) if width is None or str(r.get("width")) == str(width)]
+
+
+def run_long(args, out: Path) -> tuple[str, list[dict]]:
+    """One width trained --long-epochs epochs with bounds after each (resumable, in OUT/mnist-long); returns the
+    report section and the per-epoch rows."""
     if args.long_epochs <= 0:
-        return ""
+        return "", []
     from . import bounds as bounds_cli
 
     long_args = argparse.Namespace(**{**vars(args), "epochs": args.long_epochs})
     rc = bounds_cli.main(_sweep_args(long_args, "mnist", [args.long_width], args.data_dir, out / "mnist-long"))
-    if rc != 0 or not (out / "mnist-long" / "epochs.csv").is_file():
-        return f"## How the bounds move with training\n\nThe longer run failed (exit {rc}; its message is above).\n"
-    import csv
-
-    with open(out / "mnist-long" / "epochs.csv") as fh:
-        return long_run_markdown(list(csv.DictReader(fh)), args.long_width)
+    rows = read_epoch_rows(out / "mnist-long" / "epochs.csv", args.long_width) if rc == 0 else []
+    if not rows:
+        return f"## How the bounds move with training\n\nThe longer run failed (exit {rc}; its message is above).\n", []
+    return long_run_markdown(rows, args.long_width), rows
 
 
 def run_cifar(args, out: Path) -> tuple[str, list[dict]]:
@@ -512,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     if rc != 0:
         return rc
     cifar_md, _ = run_cifar(args, out)
-    long_md = run_long(args, out)
+    long_md, long_rows = run_long(args, out)
     summary = json.loads((out / "mnist" / "summary.json").read_text())
     # the recorded time of each width (training + bounds), whether it ran now or was reused from a finished run
     total = sum(sum(r["wall_seconds"].values()) for r in summary["records"])
@@ -522,12 +531,7 @@ def main(argv: list[str] | None = None) -> int:
              "total_seconds": total, "full_scale_hours": per_epoch * 300 / 3600}
     figures = [f"mnist/{name}.png" for name in ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error",
                                                          "pruning_error_vs_d")]
-    rows = []
-    if (out / "mnist" / "epochs.csv").is_file():
-        import csv
-
-        with open(out / "mnist" / "epochs.csv") as fh:
-            rows = list(csv.DictReader(fh))
+    rows = read_epoch_rows(out / "mnist" / "epochs.csv")
     md, deviations = reproduction_markdown(summary, audit_md, scale, figures + audit_figs, rows,
                                            long_md + "\n" + cifar_md)
     _write(out / "reproduction.md", md)
@@ -547,12 +551,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"experiments.report: the PDF did not compile ({str(exc).splitlines()[0]})", file=sys.stderr)
     if args.readme:
         audit = json.loads((out / "audit.json").read_text())
-        long_rows = []
-        if args.long_epochs > 0 and (out / "mnist-long" / "epochs.csv").is_file():
-            import csv
-
-            with open(out / "mnist-long" / "epochs.csv") as fh:
-                long_rows = [r for r in csv.DictReader(fh) if str(r.get("width")) == str(args.long_width)]
         _update_readme(Path(args.readme), headline(summary, audit, args.audit_width, long_rows))
     return 0
 
