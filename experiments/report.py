@@ -578,18 +578,18 @@ def run_audit(summary: dict, out: Path, args) -> tuple[str, list[str]]:
     pruned = prune_network(ws, d_audit, s["seed"], s["prune_diagonal"])
     sample = np.asarray(data.train_x[tr[:2000]], dtype=np.float64)
 
-    def forward(weights, x):
-        h = x
+    def forward_with_inputs(weights, x):
+        """The trained net (its biases) with ``weights``: outputs and the input each layer sees."""
+        inputs, h = [], x
         for k, (w, b) in enumerate(zip(weights, biases)):
+            inputs.append(h)
             h = h @ w.T + b
             if k < len(weights) - 1:
                 h = np.maximum(h, 0)
-        return h
+        return h, inputs
 
-    inputs, h = [], sample
-    for k, (w, b) in enumerate(zip(ws, biases)):
-        inputs.append(h)
-        h = np.maximum(h @ w.T + b, 0) if k < len(ws) - 1 else h @ w.T + b
+    forward = lambda weights, x: forward_with_inputs(weights, x)[0]  # noqa: E731
+    inputs = forward_with_inputs(ws, sample)[1]
     results = audit_network(ws, pruned, d_audit, forward, sample, inputs, m=rec["m"], out_dir=out)
     _write(out / "audit.json", json.dumps(results, indent=2, default=str))
     head = (f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; "

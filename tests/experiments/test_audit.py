@@ -19,24 +19,7 @@ from experiments._audit import (
     pruning_error,
     qq_figure,
 )
-
-
-def relu_forward(mats, x):
-    """Bias-free ReLU MLP, last layer linear (the setting of Lemma B.2)."""
-    h = x
-    for k, w in enumerate(mats):
-        h = h @ w.T
-        if k < len(mats) - 1:
-            h = np.maximum(h, 0.0)
-    return h
-
-
-def relu_layer_inputs(mats, x):
-    out, h = [x], x
-    for w in mats[:-1]:
-        h = np.maximum(h @ w.T, 0.0)
-        out.append(h)
-    return out
+from networks import relu_forward, relu_layer_inputs
 
 
 def random_net(rng, dims):

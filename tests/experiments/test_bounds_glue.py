@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from experiments._bounds import bisect_strength, choose_gamma, compute_bounds, prune_network
+from networks import relu_forward
 
 
 def test_bisection_finds_the_root_of_an_increasing_function():
@@ -32,13 +33,7 @@ def _toy_network(seed=0):
     rng = np.random.default_rng(seed)
     ws = [rng.normal(size=(20, 8)) / 3, rng.normal(size=(20, 20)) / 4, rng.normal(size=(4, 20)) / 4]
     x = rng.normal(size=(200, 8))
-    def forward(weights):
-        h = x
-        for k, w in enumerate(weights):
-            h = h @ w.T
-            if k < len(weights) - 1:
-                h = np.maximum(h, 0)
-        return h
+    forward = lambda weights: relu_forward(weights, x)  # noqa: E731
     logits = forward(ws)
     y = logits.argmax(1)   # labels the net gets right: all margins > 0
     def margins_of(weights):
