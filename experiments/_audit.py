@@ -15,6 +15,7 @@ claim it audits; every closed form comes from ``theory`` (none is re-typed here)
 Matrices are ``outputs x inputs`` (``d1 x d2``) as everywhere in the toolkit; layer inputs have one
 sample per row.
 """
+
 from __future__ import annotations
 
 import math
@@ -114,10 +115,17 @@ def gaussianity(w: np.ndarray) -> dict:
     psi = _population_variance(arr, "weights")
     sd = math.sqrt(psi)
     ks = stats.kstest(arr, "norm", args=(0.0, sd))
-    return {"n": int(arr.size), "psi": psi, "ks_statistic": float(ks.statistic), "ks_pvalue": float(ks.pvalue),
-            "rejects": bool(ks.pvalue < ALPHA), "alpha": ALPHA,
-            "excess_kurtosis": float(stats.kurtosis(arr, fisher=True, bias=True)),
-            "skewness": float(stats.skew(arr, bias=True)), "mean_over_std": float(arr.mean() / sd)}
+    return {
+        "n": int(arr.size),
+        "psi": psi,
+        "ks_statistic": float(ks.statistic),
+        "ks_pvalue": float(ks.pvalue),
+        "rejects": bool(ks.pvalue < ALPHA),
+        "alpha": ALPHA,
+        "excess_kurtosis": float(stats.kurtosis(arr, fisher=True, bias=True)),
+        "skewness": float(stats.skew(arr, bias=True)),
+        "mean_over_std": float(arr.mean() / sd),
+    }
 
 
 def _save(fig, path_stem: Path) -> list[Path]:
@@ -191,12 +199,26 @@ def distributed_sparsity(pruned: list[np.ndarray], d: float, epsilon: float = 0.
         br = float(theory.lemma_5_1_row_bound(d1, d2, d, epsilon))
         bc = float(theory.lemma_5_1_col_bound(d1, d2, d, epsilon))
         row_ok, col_ok = c["max_row"] <= br, c["max_col"] <= bc
-        out.append({"layer": k + 1, "d1": int(d1), "d2": int(d2), "d": d, "epsilon": float(epsilon),
-                    "nonzeros": c["nonzeros"], "j_r": c["max_row"], "j_c": c["max_col"],
-                    "expected_j_r": er, "expected_j_c": ec, "j_r_bound": br, "j_c_bound": bc,
-                    "j_r_within_bound": bool(row_ok), "j_c_within_bound": bool(col_ok),
-                    "diagonal_nonzero": c["diagonal_nonzero"],
-                    "distributed_sparse": bool(row_ok and col_ok and c["diagonal_nonzero"])})
+        out.append(
+            {
+                "layer": k + 1,
+                "d1": int(d1),
+                "d2": int(d2),
+                "d": d,
+                "epsilon": float(epsilon),
+                "nonzeros": c["nonzeros"],
+                "j_r": c["max_row"],
+                "j_c": c["max_col"],
+                "expected_j_r": er,
+                "expected_j_c": ec,
+                "j_r_bound": br,
+                "j_c_bound": bc,
+                "j_r_within_bound": bool(row_ok),
+                "j_c_within_bound": bool(col_ok),
+                "diagonal_nonzero": c["diagonal_nonzero"],
+                "distributed_sparse": bool(row_ok and col_ok and c["diagonal_nonzero"]),
+            }
+        )
     return out
 
 
@@ -219,17 +241,32 @@ def pruning_error(weights: list[np.ndarray], pruned: list[np.ndarray], d: float)
         err = spectral_norm(w - p)
         gam = float(theory.lemma_4_2_gamma(d1, d2, d, psi, LATALA_CONSTANT))
         s = spectral_norm(w)
-        out.append({"layer": k + 1, "d1": int(d1), "d2": int(d2), "d": d, "psi": psi, "spectral": s,
-                    "delta_spectral": err, "gamma_latala_C1": gam, "ratio": err / gam,
-                    "relative_error": err / s if s > 0 else float("nan")})
+        out.append(
+            {
+                "layer": k + 1,
+                "d1": int(d1),
+                "d2": int(d2),
+                "d": d,
+                "psi": psi,
+                "spectral": s,
+                "delta_spectral": err,
+                "gamma_latala_C1": gam,
+                "ratio": err / gam,
+                "relative_error": err / s if s > 0 else float("nan"),
+            }
+        )
     return out
 
 
 # ----------------------------------------------------------------------------------------------------
 # Lemma B.2 / 4.3 -- output change
 # ----------------------------------------------------------------------------------------------------
-def output_change(forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray], weights: list[np.ndarray],
-                  pruned: list[np.ndarray], x: np.ndarray) -> dict:
+def output_change(
+    forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray],
+    weights: list[np.ndarray],
+    pruned: list[np.ndarray],
+    x: np.ndarray,
+) -> dict:
     """Lemma B.2 / Lemma 4.3 (claims ``lemma-b.2``, ``lemma-4.3``): the measured output change of the pruned
     network against the perturbation bound with ``U_l = Ahat_l - A_l``.
 
@@ -248,13 +285,16 @@ def output_change(forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray],
         raise ValueError(f"x has {x.shape[1]} features but the first layer takes {ws[0].shape[1]}")
     for k in range(1, len(ws)):
         if ws[k].shape[1] != ws[k - 1].shape[0]:
-            raise ValueError(f"layer {k + 1} takes {ws[k].shape[1]} inputs but layer {k} has "
-                             f"{ws[k - 1].shape[0]} outputs")
+            raise ValueError(
+                f"layer {k + 1} takes {ws[k].shape[1]} inputs but layer {k} has {ws[k - 1].shape[0]} outputs"
+            )
     f_a = np.asarray(forward(ws, x), dtype=np.float64)
     f_p = np.asarray(forward(ps, x), dtype=np.float64)
     if f_a.shape != f_p.shape or f_a.ndim != 2 or f_a.shape[0] != x.shape[0]:
-        raise ValueError(f"forward must return one output row per sample (got shapes {f_a.shape}, {f_p.shape} "
-                         f"for {x.shape[0]} samples)")
+        raise ValueError(
+            f"forward must return one output row per sample (got shapes {f_a.shape}, {f_p.shape} "
+            f"for {x.shape[0]} samples)"
+        )
     lhs = np.linalg.norm(f_p - f_a, axis=1)
     x_norm = np.linalg.norm(x, axis=1)
     S = np.array([spectral_norm(w) for w in ws])
@@ -269,14 +309,21 @@ def output_change(forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray],
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(lhs[nz] == 0, 0.0, lhs[nz] / rhs[nz])
     has = ratio.size > 0
-    return {"n_samples": int(x.shape[0]), "zero_input_samples": int((~nz).sum()),
-            "spectral_l": S.tolist(), "perturbation_l": U.tolist(),
-            "condition_per_layer": cond.tolist(), "condition_holds": bool(cond.all()),
-            "max_change": float(lhs.max()), "median_change": float(np.median(lhs)),
-            "max_bound": float(rhs.max()), "median_bound": float(np.median(rhs[nz])) if has else float("nan"),
-            "max_ratio": float(ratio.max()) if has else float("nan"),
-            "median_ratio": float(np.median(ratio)) if has else float("nan"),
-            "fraction_within_bound": float(np.mean(ratio <= 1)) if has else float("nan")}
+    return {
+        "n_samples": int(x.shape[0]),
+        "zero_input_samples": int((~nz).sum()),
+        "spectral_l": S.tolist(),
+        "perturbation_l": U.tolist(),
+        "condition_per_layer": cond.tolist(),
+        "condition_holds": bool(cond.all()),
+        "max_change": float(lhs.max()),
+        "median_change": float(np.median(lhs)),
+        "max_bound": float(rhs.max()),
+        "median_bound": float(np.median(rhs[nz])) if has else float("nan"),
+        "max_ratio": float(ratio.max()) if has else float("nan"),
+        "median_ratio": float(np.median(ratio)) if has else float("nan"),
+        "fraction_within_bound": float(np.mean(ratio <= 1)) if has else float("nan"),
+    }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -299,15 +346,20 @@ def _sphere_tail(t: float, n: int) -> float:
 
 
 def _tail_row(proj: np.ndarray, t: float, d_in: int) -> dict:
-    return {"t": float(t), "t_sqrt_d_in": float(t * math.sqrt(d_in)),
-            "empirical_tail": float(np.mean(proj >= t)),
-            "violation_fraction": float(np.mean(proj > t)), "violations": int(np.sum(proj > t)),
-            "assumed_tail": float(theory.condition_c_1_tail(t, d_in, CODE_A, CODE_B)),
-            "sphere_tail": _sphere_tail(t, d_in)}
+    return {
+        "t": float(t),
+        "t_sqrt_d_in": float(t * math.sqrt(d_in)),
+        "empirical_tail": float(np.mean(proj >= t)),
+        "violation_fraction": float(np.mean(proj > t)),
+        "violations": int(np.sum(proj > t)),
+        "assumed_tail": float(theory.condition_c_1_tail(t, d_in, CODE_A, CODE_B)),
+        "sphere_tail": _sphere_tail(t, d_in),
+    }
 
 
-def condition_c_1_on_inputs(weights: list[np.ndarray], layer_inputs: list[np.ndarray], m: int,
-                            n_random: int = 3, seed: int = 0) -> list[dict]:
+def condition_c_1_on_inputs(
+    weights: list[np.ndarray], layer_inputs: list[np.ndarray], m: int, n_random: int = 3, seed: int = 0
+) -> list[dict]:
     """Condition C.1 / Lemma C.1 (claims ``condition-c.1``, ``lemma-c.1``) on the real layer inputs.
 
     ``layer_inputs[l]`` holds the inputs of layer l, one sample per row (``d_in = weights[l].shape[1]``
@@ -358,16 +410,32 @@ def condition_c_1_on_inputs(weights: list[np.ndarray], layer_inputs: list[np.nda
         rows = []
         for name, v in vectors:
             proj = np.abs(xhat @ v)
-            rows.append({"vector": name, "max_projection": float(proj.max()),
-                         "at_t_code": _tail_row(proj, t_code, d_in),
-                         "grid": [_tail_row(proj, t, d_in) for t in grid]})
-        out.append({"layer": k + 1, "d_in": int(d_in), "m": int(m), "n_inputs": int(xin.shape[0]),
-                    "zero_inputs": int((~keep).sum()), "rank": rank, "t_code": t_code,
-                    "assumed_tail_at_t_code": float(theory.condition_c_1_tail(t_code, d_in, CODE_A, CODE_B)),
-                    "sphere_tail_at_t_code": _sphere_tail(t_code, d_in), "kappa": kappa, "max_gain": gain,
-                    "kappa_holds": bool(gain <= kappa * (1 + 1e-12)),
-                    "code_event_holds": bool(all(r["at_t_code"]["violations"] == 0 for r in rows)),
-                    "vectors": rows})
+            rows.append(
+                {
+                    "vector": name,
+                    "max_projection": float(proj.max()),
+                    "at_t_code": _tail_row(proj, t_code, d_in),
+                    "grid": [_tail_row(proj, t, d_in) for t in grid],
+                }
+            )
+        out.append(
+            {
+                "layer": k + 1,
+                "d_in": int(d_in),
+                "m": int(m),
+                "n_inputs": int(xin.shape[0]),
+                "zero_inputs": int((~keep).sum()),
+                "rank": rank,
+                "t_code": t_code,
+                "assumed_tail_at_t_code": float(theory.condition_c_1_tail(t_code, d_in, CODE_A, CODE_B)),
+                "sphere_tail_at_t_code": _sphere_tail(t_code, d_in),
+                "kappa": kappa,
+                "max_gain": gain,
+                "kappa_holds": bool(gain <= kappa * (1 + 1e-12)),
+                "code_event_holds": bool(all(r["at_t_code"]["violations"] == 0 for r in rows)),
+                "vectors": rows,
+            }
+        )
     return out
 
 
@@ -401,70 +469,151 @@ def _span(values) -> str:
 
 
 def _section_gaussianity(res: list[dict]) -> list[str]:
-    rows = [(r.get("layer", k + 1), r["n"], r["psi"], r["ks_statistic"], r["ks_pvalue"], r["excess_kurtosis"],
-             r["skewness"], r["mean_over_std"]) for k, r in enumerate(res)]
+    rows = [
+        (
+            r.get("layer", k + 1),
+            r["n"],
+            r["psi"],
+            r["ks_statistic"],
+            r["ks_pvalue"],
+            r["excess_kurtosis"],
+            r["skewness"],
+            r["mean_over_std"],
+        )
+        for k, r in enumerate(res)
+    ]
     n_rej = sum(r["rejects"] for r in res)
-    verdict = (f"The KS test against N(0, Psi_l) rejects normality in {n_rej}/{len(res)} layers at "
-               f"{ALPHA:.0%} (a conservative test, Psi estimated); "
-               f"KS distance {_span(r['ks_statistic'] for r in res)}, "
-               f"excess kurtosis {_span(r['excess_kurtosis'] for r in res)} (0 for a Gaussian), "
-               f"|mean|/std up to {_g(max(abs(r['mean_over_std']) for r in res))}. "
-               + ("Assumption 3.1 is not supported by these weights." if n_rej else
-                  "These weights are consistent with Assumption 3.1 at this sample size."))
-    return (["## Assumption 3.1: Gaussian weights", ""]
-            + _table(["layer", "n", "Psi", "KS D", "KS p", "excess kurtosis", "skewness", "mean/std"], rows)
-            + ["", verdict, ""])
+    verdict = (
+        f"The KS test against N(0, Psi_l) rejects normality in {n_rej}/{len(res)} layers at "
+        f"{ALPHA:.0%} (a conservative test, Psi estimated); "
+        f"KS distance {_span(r['ks_statistic'] for r in res)}, "
+        f"excess kurtosis {_span(r['excess_kurtosis'] for r in res)} (0 for a Gaussian), "
+        f"|mean|/std up to {_g(max(abs(r['mean_over_std']) for r in res))}. "
+        + (
+            "Assumption 3.1 is not supported by these weights."
+            if n_rej
+            else "These weights are consistent with Assumption 3.1 at this sample size."
+        )
+    )
+    return (
+        ["## Assumption 3.1: Gaussian weights", ""]
+        + _table(["layer", "n", "Psi", "KS D", "KS p", "excess kurtosis", "skewness", "mean/std"], rows)
+        + ["", verdict, ""]
+    )
 
 
 def _section_sparsity(res: list[dict]) -> list[str]:
-    rows = [(r["layer"], f"{r['d1']}x{r['d2']}", r["nonzeros"], r["j_r"], r["expected_j_r"], r["j_r_bound"],
-             r["j_c"], r["expected_j_c"], r["j_c_bound"], r["diagonal_nonzero"], r["distributed_sparse"])
-            for r in res]
+    rows = [
+        (
+            r["layer"],
+            f"{r['d1']}x{r['d2']}",
+            r["nonzeros"],
+            r["j_r"],
+            r["expected_j_r"],
+            r["j_r_bound"],
+            r["j_c"],
+            r["expected_j_c"],
+            r["j_c_bound"],
+            r["diagonal_nonzero"],
+            r["distributed_sparse"],
+        )
+        for r in res
+    ]
     ok = sum(r["distributed_sparse"] for r in res)
     over_r = [r["j_r"] / r["j_r_bound"] for r in res]
     over_c = [r["j_c"] / r["j_c_bound"] for r in res]
     eps = res[0]["epsilon"] if res else float("nan")
-    verdict = (f"{ok}/{len(res)} pruned layers are distributed-sparse within Lemma 5.1's probability-"
-               f"{1 - eps:.2g} bounds (d = {_g(res[0]['d'])}); measured j_r / bound {_span(over_r)}, "
-               f"j_c / bound {_span(over_c)}; diagonal all nonzero in "
-               f"{sum(r['diagonal_nonzero'] for r in res)}/{len(res)} layers.")
-    return (["## Lemma 5.1: distributed sparsity of the pruned matrices", ""]
-            + _table(["layer", "shape", "nonzeros", "j_r", "E j_r", "j_r bound", "j_c", "E j_c", "j_c bound",
-                      "diag nonzero", "distributed sparse"], rows)
-            + ["", verdict, ""])
+    verdict = (
+        f"{ok}/{len(res)} pruned layers are distributed-sparse within Lemma 5.1's probability-"
+        f"{1 - eps:.2g} bounds (d = {_g(res[0]['d'])}); measured j_r / bound {_span(over_r)}, "
+        f"j_c / bound {_span(over_c)}; diagonal all nonzero in "
+        f"{sum(r['diagonal_nonzero'] for r in res)}/{len(res)} layers."
+    )
+    return (
+        ["## Lemma 5.1: distributed sparsity of the pruned matrices", ""]
+        + _table(
+            [
+                "layer",
+                "shape",
+                "nonzeros",
+                "j_r",
+                "E j_r",
+                "j_r bound",
+                "j_c",
+                "E j_c",
+                "j_c bound",
+                "diag nonzero",
+                "distributed sparse",
+            ],
+            rows,
+        )
+        + ["", verdict, ""]
+    )
 
 
 def _section_pruning(res: list[dict]) -> list[str]:
-    rows = [(r["layer"], f"{r['d1']}x{r['d2']}", r["psi"], r["spectral"], r["delta_spectral"],
-             r["gamma_latala_C1"], r["ratio"]) for r in res]
+    rows = [
+        (
+            r["layer"],
+            f"{r['d1']}x{r['d2']}",
+            r["psi"],
+            r["spectral"],
+            r["delta_spectral"],
+            r["gamma_latala_C1"],
+            r["ratio"],
+        )
+        for r in res
+    ]
     ratios = [r["ratio"] for r in res]
     above = sum(q > 1 for q in ratios)
-    verdict = (f"Measured ||A - Ahat||_2 / Gamma_l (Latala's C = 1) is {_span(ratios)}: "
-               + (f"{above}/{len(res)} layers exceed the C = 1 bracket, so Lemma 4.2 needs C > 1 (or lambda > 1) there."
-                  if above else
-                  f"every layer is within the C = 1 bracket; the bracket overestimates the error by a factor "
-                  f"{_span(1 / q for q in ratios if q > 0) if any(q > 0 for q in ratios) else 'inf'}."))
-    return (["## Lemma 4.2: pruning error against Gamma_l", ""]
-            + _table(["layer", "shape", "Psi", r"\|A\|_2", r"\|A - Ahat\|_2", "Gamma_l (C=1)", "ratio"], rows)
-            + ["", verdict, ""])
+    verdict = f"Measured ||A - Ahat||_2 / Gamma_l (Latala's C = 1) is {_span(ratios)}: " + (
+        f"{above}/{len(res)} layers exceed the C = 1 bracket, so Lemma 4.2 needs C > 1 (or lambda > 1) there."
+        if above
+        else f"every layer is within the C = 1 bracket; the bracket overestimates the error by a factor "
+        f"{_span(1 / q for q in ratios if q > 0) if any(q > 0 for q in ratios) else 'inf'}."
+    )
+    return (
+        ["## Lemma 4.2: pruning error against Gamma_l", ""]
+        + _table(["layer", "shape", "Psi", r"\|A\|_2", r"\|A - Ahat\|_2", "Gamma_l (C=1)", "ratio"], rows)
+        + ["", verdict, ""]
+    )
 
 
 def _section_output(r: dict) -> list[str]:
-    rows = [(k + 1, s, u, c) for k, (s, u, c) in
-            enumerate(zip(r["spectral_l"], r["perturbation_l"], r["condition_per_layer"]))]
-    cond = "holds" if r["condition_holds"] else (
-        f"fails in {sum(not c for c in r['condition_per_layer'])}/{len(rows)} layers "
-        "(the bound is then not guaranteed)")
-    verdict = (f"Over {r['n_samples']} samples the largest output change is {_g(r['max_change'])} against a bound "
-               f"of up to {_g(r['max_bound'])}; lhs/rhs has median {_g(r['median_ratio'])} and maximum "
-               f"{_g(r['max_ratio'])} ({_g(100 * r['fraction_within_bound'])}% of samples within the bound). "
-               f"Lemma B.2's condition ||U_l|| <= ||A_l||/L {cond}.")
-    return (["## Lemma 4.3: output change of the pruned network", ""]
-            + _table(["layer", r"\|A_l\|_2", r"\|U_l\|_2", "B.2 condition"], rows)
-            + ["", "| samples | max change | median change | max bound | median ratio | max ratio |",
-               "|---|---|---|---|---|---|",
-               (f"| {r['n_samples']} | {_g(r['max_change'])} | {_g(r['median_change'])} | {_g(r['max_bound'])} | "
-                f"{_g(r['median_ratio'])} | {_g(r['max_ratio'])} |"), "", verdict, ""])
+    rows = [
+        (k + 1, s, u, c)
+        for k, (s, u, c) in enumerate(zip(r["spectral_l"], r["perturbation_l"], r["condition_per_layer"]))
+    ]
+    cond = (
+        "holds"
+        if r["condition_holds"]
+        else (
+            f"fails in {sum(not c for c in r['condition_per_layer'])}/{len(rows)} layers "
+            "(the bound is then not guaranteed)"
+        )
+    )
+    verdict = (
+        f"Over {r['n_samples']} samples the largest output change is {_g(r['max_change'])} against a bound "
+        f"of up to {_g(r['max_bound'])}; lhs/rhs has median {_g(r['median_ratio'])} and maximum "
+        f"{_g(r['max_ratio'])} ({_g(100 * r['fraction_within_bound'])}% of samples within the bound). "
+        f"Lemma B.2's condition ||U_l|| <= ||A_l||/L {cond}."
+    )
+    return (
+        ["## Lemma 4.3: output change of the pruned network", ""]
+        + _table(["layer", r"\|A_l\|_2", r"\|U_l\|_2", "B.2 condition"], rows)
+        + [
+            "",
+            "| samples | max change | median change | max bound | median ratio | max ratio |",
+            "|---|---|---|---|---|---|",
+            (
+                f"| {r['n_samples']} | {_g(r['max_change'])} | {_g(r['median_change'])} | {_g(r['max_bound'])} | "
+                f"{_g(r['median_ratio'])} | {_g(r['max_ratio'])} |"
+            ),
+            "",
+            verdict,
+            "",
+        ]
+    )
 
 
 def _section_c1(res: list[dict]) -> list[str]:
@@ -472,21 +621,51 @@ def _section_c1(res: list[dict]) -> list[str]:
     for r in res:
         top = next(v for v in r["vectors"] if v["vector"] == "top-singular")
         rnd = [v["at_t_code"]["violation_fraction"] for v in r["vectors"] if v["vector"] != "top-singular"]
-        rows.append((r["layer"], r["d_in"], r["n_inputs"], r["rank"], r["t_code"], r["assumed_tail_at_t_code"],
-                     r["sphere_tail_at_t_code"], top["at_t_code"]["violation_fraction"],
-                     max(rnd) if rnd else None, r["kappa"], r["max_gain"]))
+        rows.append(
+            (
+                r["layer"],
+                r["d_in"],
+                r["n_inputs"],
+                r["rank"],
+                r["t_code"],
+                r["assumed_tail_at_t_code"],
+                r["sphere_tail_at_t_code"],
+                top["at_t_code"]["violation_fraction"],
+                max(rnd) if rnd else None,
+                r["kappa"],
+                r["max_gain"],
+            )
+        )
     broken = [r["layer"] for r in res if not r["code_event_holds"]]
     gain_bad = [r["layer"] for r in res if not r["kappa_holds"]]
-    verdict = (f"At the released code's t (a = b = 1, m = {res[0]['m']}), the event |<v, x/||x||>| <= t, which the "
-               f"code needs for every training input, fails for some input in {len(broken)}/{len(res)} layers"
-               + (f" (layers {', '.join(map(str, broken))})" if broken else "")
-               + f"; the measured max ||A x|| / (||A|| ||x||) exceeds kappa in {len(gain_bad)}/{len(res)} layers. "
-               f"Top-singular-vector violation fractions {_span(row[7] for row in rows)} against the assumed tail "
-               f"{_span(row[5] for row in rows)} (the sphere's exact tail: {_span(row[6] for row in rows)}).")
-    lines = (["## Condition C.1: tail of the normalised layer inputs", ""]
-             + _table(["layer", "d_in", "inputs", "rank", "t (code)", "assumed tail", "sphere tail",
-                       "violation fraction (top v)", "violation fraction (random v, max)", "kappa", "max gain"], rows)
-             + ["", verdict, ""])
+    verdict = (
+        f"At the released code's t (a = b = 1, m = {res[0]['m']}), the event |<v, x/||x||>| <= t, which the "
+        f"code needs for every training input, fails for some input in {len(broken)}/{len(res)} layers"
+        + (f" (layers {', '.join(map(str, broken))})" if broken else "")
+        + f"; the measured max ||A x|| / (||A|| ||x||) exceeds kappa in {len(gain_bad)}/{len(res)} layers. "
+        f"Top-singular-vector violation fractions {_span(row[7] for row in rows)} against the assumed tail "
+        f"{_span(row[5] for row in rows)} (the sphere's exact tail: {_span(row[6] for row in rows)})."
+    )
+    lines = (
+        ["## Condition C.1: tail of the normalised layer inputs", ""]
+        + _table(
+            [
+                "layer",
+                "d_in",
+                "inputs",
+                "rank",
+                "t (code)",
+                "assumed tail",
+                "sphere tail",
+                "violation fraction (top v)",
+                "violation fraction (random v, max)",
+                "kappa",
+                "max gain",
+            ],
+            rows,
+        )
+        + ["", verdict, ""]
+    )
     # the tail against t for the top singular vector of each layer
     lines += ["Empirical P(|<v, x/||x||>| >= t) for the top right singular vector, against t sqrt(d_in):", ""]
     grid = res[0]["vectors"][0]["grid"]
@@ -494,8 +673,13 @@ def _section_c1(res: list[dict]) -> list[str]:
     trows = []
     for r in res:
         top = next(v for v in r["vectors"] if v["vector"] == "top-singular")
-        trows.append([str(r["layer"])] + [f"{_g(g['empirical_tail'])} (assumed {_g(g['assumed_tail'])}, sphere "
-                                          f"{_g(g['sphere_tail'])})" for g in top["grid"]])
+        trows.append(
+            [str(r["layer"])]
+            + [
+                f"{_g(g['empirical_tail'])} (assumed {_g(g['assumed_tail'])}, sphere {_g(g['sphere_tail'])})"
+                for g in top["grid"]
+            ]
+        )
     return lines + _table(header, trows) + [""]
 
 
@@ -508,11 +692,13 @@ def audit_markdown(results: dict) -> str:
         raise ValueError("results must be the dict returned by audit_network")
     lines = ["# Assumption audit", ""]
     figs = results.get("figures", {})
-    parts = [("gaussianity", "## Assumption 3.1: Gaussian weights", _section_gaussianity),
-             ("distributed_sparsity", "## Lemma 5.1: distributed sparsity of the pruned matrices", _section_sparsity),
-             ("pruning_error", "## Lemma 4.2: pruning error against Gamma_l", _section_pruning),
-             ("output_change", "## Lemma 4.3: output change of the pruned network", _section_output),
-             ("condition_c_1", "## Condition C.1: tail of the normalised layer inputs", _section_c1)]
+    parts = [
+        ("gaussianity", "## Assumption 3.1: Gaussian weights", _section_gaussianity),
+        ("distributed_sparsity", "## Lemma 5.1: distributed sparsity of the pruned matrices", _section_sparsity),
+        ("pruning_error", "## Lemma 4.2: pruning error against Gamma_l", _section_pruning),
+        ("output_change", "## Lemma 4.3: output change of the pruned network", _section_output),
+        ("condition_c_1", "## Condition C.1: tail of the normalised layer inputs", _section_c1),
+    ]
     fig_for = {"gaussianity": "qq", "pruning_error": "pruning_error"}
     for key, heading, render in parts:
         value = results.get(key)
@@ -533,8 +719,13 @@ def _pruning_error_figure(res: list[dict], path_stem: Path) -> list[Path]:
     e = np.array([r["delta_spectral"] for r in res])
     ax.scatter(g, e, zorder=3)
     for r in res:
-        ax.annotate(f"{r['layer']}", (r["gamma_latala_C1"], r["delta_spectral"]), fontsize=8,
-                    xytext=(3, 3), textcoords="offset points")
+        ax.annotate(
+            f"{r['layer']}",
+            (r["gamma_latala_C1"], r["delta_spectral"]),
+            fontsize=8,
+            xytext=(3, 3),
+            textcoords="offset points",
+        )
     pos = np.concatenate([g[g > 0], e[e > 0]])
     lo, hi = (pos.min() / 2, pos.max() * 2) if pos.size else (1e-3, 1.0)
     ax.plot([lo, hi], [lo, hi], "k--", lw=0.8, label="||A - Ahat|| = Gamma (C = 1)")
@@ -547,9 +738,16 @@ def _pruning_error_figure(res: list[dict], path_stem: Path) -> list[Path]:
     return _save(fig, path_stem)
 
 
-def audit_network(weights: list[np.ndarray], pruned: list[np.ndarray], d: float,
-                  forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray], x_sample: np.ndarray,
-                  layer_inputs: list[np.ndarray], m: int, out_dir: Path) -> dict:
+def audit_network(
+    weights: list[np.ndarray],
+    pruned: list[np.ndarray],
+    d: float,
+    forward: Callable[[list[np.ndarray], np.ndarray], np.ndarray],
+    x_sample: np.ndarray,
+    layer_inputs: list[np.ndarray],
+    m: int,
+    out_dir: Path,
+) -> dict:
     """Run the whole audit on one trained network and its Algorithm-1 pruning at strength ``d``.
 
     ``x_sample``: network inputs (rows) for the output-change check; ``layer_inputs``: per layer, the inputs
@@ -561,13 +759,17 @@ def audit_network(weights: list[np.ndarray], pruned: list[np.ndarray], d: float,
     ws, ps = _pairs(weights, pruned)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = {"d": _strength(d), "m": int(m),
-           "gaussianity": [{"layer": k + 1, **gaussianity(w)} for k, w in enumerate(ws)],
-           "distributed_sparsity": distributed_sparsity(ps, d),
-           "pruning_error": pruning_error(ws, ps, d),
-           "output_change": output_change(forward, ws, ps, x_sample),
-           "condition_c_1": condition_c_1_on_inputs(ws, layer_inputs, m)}
-    res["figures"] = {"qq": [str(p) for p in qq_figure(ws, out_dir / "qq_weights")],
-                      "pruning_error": [str(p) for p in _pruning_error_figure(res["pruning_error"],
-                                                                              out_dir / "pruning_error")]}
+    res = {
+        "d": _strength(d),
+        "m": int(m),
+        "gaussianity": [{"layer": k + 1, **gaussianity(w)} for k, w in enumerate(ws)],
+        "distributed_sparsity": distributed_sparsity(ps, d),
+        "pruning_error": pruning_error(ws, ps, d),
+        "output_change": output_change(forward, ws, ps, x_sample),
+        "condition_c_1": condition_c_1_on_inputs(ws, layer_inputs, m),
+    }
+    res["figures"] = {
+        "qq": [str(p) for p in qq_figure(ws, out_dir / "qq_weights")],
+        "pruning_error": [str(p) for p in _pruning_error_figure(res["pruning_error"], out_dir / "pruning_error")],
+    }
     return res

@@ -3,11 +3,12 @@ calls ``theory`` for bound formulas; it re-types none of them.
 
 All values are reported as log10 (key suffix ``_log10``); natural logs are used inside the formulas.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -29,11 +30,17 @@ class BisectionResult:
     d: float
     gamma_star: float
     iterations: int
-    status: str   # "root", "below-target-at-max" (prunes as much as allowed), "above-target-at-min"
+    status: str  # "root", "below-target-at-max" (prunes as much as allowed), "above-target-at-min"
 
 
-def bisect_strength(gamma_star: Callable[[float], float], target: float, lo: float = 1e-12, hi: float = 10.0,
-                    rtol: float = 1e-3, max_iter: int = 80) -> BisectionResult:
+def bisect_strength(
+    gamma_star: Callable[[float], float],
+    target: float,
+    lo: float = 1e-12,
+    hi: float = 10.0,
+    rtol: float = 1e-3,
+    max_iter: int = 80,
+) -> BisectionResult:
     """paper-compatible-ours: the d in [lo, hi] with gamma*(d) = target, for gamma* increasing in d
     (common random numbers make it so).  The authors bisect on [0, 10]; d = 0 prunes nothing, and on trained
     networks the root can sit many decades below 1, so the midpoint is geometric (bisection on log d).
@@ -71,8 +78,10 @@ def choose_gamma(train_margins: np.ndarray) -> tuple[float, str]:
         return g, "minimum training margin"
     q = float(np.quantile(train_margins, 0.1))
     if q <= 0:
-        raise ValueError("the network misclassifies more than 10% of its training set, so no positive margin "
-                         "is left to bound with: train longer (--epochs) or with another --lr")
+        raise ValueError(
+            "the network misclassifies more than 10% of its training set, so no positive margin "
+            "is left to bound with: train longer (--epochs) or with another --lr"
+        )
     return q, "10th percentile of training margins (the minimum is <= 0)"
 
 
@@ -80,16 +89,26 @@ def prune_network(weights: list[np.ndarray], d: float, seed: int, prune_diagonal
     """Algorithm 1 on every layer with one generator per layer seeded from (seed, layer)."""
     out = []
     for k, w in enumerate(weights):
-        pruned, _ = numerics.algorithm_1(w, d, prune_diagonal=prune_diagonal,
-                                         generator=np.random.default_rng([seed, k]))
+        pruned, _ = numerics.algorithm_1(
+            w, d, prune_diagonal=prune_diagonal, generator=np.random.default_rng([seed, k])
+        )
         out.append(pruned)
     return out
 
 
-def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | None, train_margins: np.ndarray,
-                   margins_of: Callable[[list[np.ndarray]], np.ndarray], x_max: float, x_norm_total: float,
-                   m: int, delta: float = 0.01, seed: int = 0, prune_diagonal: bool = False,
-                   error_curve: bool = False) -> dict:
+def compute_bounds(
+    weights: list[np.ndarray],
+    init_weights: list[np.ndarray] | None,
+    train_margins: np.ndarray,
+    margins_of: Callable[[list[np.ndarray]], np.ndarray],
+    x_max: float,
+    x_norm_total: float,
+    m: int,
+    delta: float = 0.01,
+    seed: int = 0,
+    prune_diagonal: bool = False,
+    error_curve: bool = False,
+) -> dict:
     """All bounds for one trained network.
 
     ``weights``: trained matrices (outputs x inputs); ``init_weights``: reference matrices for Bartlett et al.
@@ -99,33 +118,48 @@ def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | N
     ``error_curve`` also ``pruning_error_vs_d`` (see :func:`pruning_error_curve`).
     """
     L = len(weights)
-    layers = [layer_measures(w, None if init_weights is None else iw)
-              for w, iw in zip(weights, init_weights or [None] * L)]
+    layers = [
+        layer_measures(w, None if init_weights is None else iw) for w, iw in zip(weights, init_weights or [None] * L)
+    ]
     S = np.array([lay["spectral"] for lay in layers])
     F = np.array([lay["frobenius"] for lay in layers])
     d1 = np.array([lay["d1"] for lay in layers])
     d2 = np.array([lay["d2"] for lay in layers])
     gamma, gamma_rule = choose_gamma(train_margins)
     rhat_gamma = margin_loss(train_margins, gamma)
-    out: dict = {"gamma": gamma, "gamma_rule": gamma_rule, "rhat_gamma": rhat_gamma, "m": m, "delta": delta,
-                 "x_max": x_max, "train_error": margin_loss(train_margins, 0.0),
-                 "train_margin_min": float(np.min(train_margins)),
-                 "train_margin_percentiles": {str(q): float(np.quantile(train_margins, q / 100))
-                                              for q in (1, 5, 10, 25, 50)},
-                 "layers": layers}
+    out: dict = {
+        "gamma": gamma,
+        "gamma_rule": gamma_rule,
+        "rhat_gamma": rhat_gamma,
+        "m": m,
+        "delta": delta,
+        "x_max": x_max,
+        "train_error": margin_loss(train_margins, 0.0),
+        "train_margin_min": float(np.min(train_margins)),
+        "train_margin_percentiles": {str(q): float(np.quantile(train_margins, q / 100)) for q in (1, 5, 10, 25, 50)},
+        "layers": layers,
+    }
 
     # --- baselines: the authors' computed forms and the literature's ------------------------------
     out["neyshabur_2015_code_log10"] = theory.neyshabur_2015_code.log10(F_l=F, gamma=gamma)
     out["bartlett_2017_code_log10"] = theory.bartlett_2017_code.log10(
-        S_l=S, lpq_l=[lay["lpq_1_2"] for lay in layers], gamma=gamma)
+        S_l=S, lpq_l=[lay["lpq_1_2"] for lay in layers], gamma=gamma
+    )
     out["neyshabur_2017_code_log10"] = theory.neyshabur_2017_code.log10(S_l=S, F_l=F, h_l=d2, gamma=gamma)
     lit = {
         "neyshabur_2015_literature": theory.neyshabur_2015_literature(F_l=F, x_max=x_max, gamma=gamma, m=m),
         "bartlett_2017_literature": theory.bartlett_2017_literature(
-            S_l=S, R21_l=[lay["norm21T"] for lay in layers], X_norm=x_norm_total, W=int(max(d1.max(), d2.max())),
-            gamma=gamma, m=m, delta=delta),
+            S_l=S,
+            R21_l=[lay["norm21T"] for lay in layers],
+            X_norm=x_norm_total,
+            W=int(max(d1.max(), d2.max())),
+            gamma=gamma,
+            m=m,
+            delta=delta,
+        ),
         "neyshabur_2017_literature": theory.neyshabur_2017_literature(
-            S_l=S, F_l=F, x_max=x_max, h=int(max(d1.max(), d2.max())), gamma=gamma, m=m, delta=delta),
+            S_l=S, F_l=F, x_max=x_max, h=int(max(d1.max(), d2.max())), gamma=gamma, m=m, delta=delta
+        ),
     }
     for key, complexity in lit.items():
         out[f"{key}_log10"] = _log10(rhat_gamma + complexity)
@@ -141,17 +175,27 @@ def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | N
     pruned = prune_network(weights, d_star, seed, prune_diagonal)
     pruned_margins = margins_of(pruned)
     ours_gap = theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=d_star, m=m)
-    out.update({"d_star": d_star, "bisection_status": bis.status, "bisection_iterations": bis.iterations,
-                "gamma_star": bis.gamma_star,
-                "ours_paper_compatible_log10": _log10(margin_loss(train_margins, bis.gamma_star) + ours_gap),
-                "ours_gap_log10": _log10(ours_gap),
-                "pruned_train_error": margin_loss(pruned_margins, 0.0)})
+    out.update(
+        {
+            "d_star": d_star,
+            "bisection_status": bis.status,
+            "bisection_iterations": bis.iterations,
+            "gamma_star": bis.gamma_star,
+            "ours_paper_compatible_log10": _log10(margin_loss(train_margins, bis.gamma_star) + ours_gap),
+            "ours_gap_log10": _log10(ours_gap),
+            "pruned_train_error": margin_loss(pruned_margins, 0.0),
+        }
+    )
 
     # --- what the pruned matrices look like, against Lemmas 4.1 / 4.2 / 5.1 --------------------------
     counts = [sparsity_counts(p) for p in pruned]
     delta_norm = np.array([spectral_norm(w - p) for w, p in zip(weights, pruned)])
-    gam = np.array([theory.lemma_4_2_gamma(int(a), int(b), d_star, lay["psi"], LATALA_CONSTANT)
-                    for a, b, lay in zip(d1, d2, layers)])
+    gam = np.array(
+        [
+            theory.lemma_4_2_gamma(int(a), int(b), d_star, lay["psi"], LATALA_CONSTANT)
+            for a, b, lay in zip(d1, d2, layers)
+        ]
+    )
     expected = np.array([theory.lemma_5_1_expected_survivors(int(a), int(b), d_star) for a, b in zip(d1, d2)])
     for lay, c, dn, g, e in zip(layers, counts, delta_norm, gam, expected):
         lay.update(c)
@@ -161,9 +205,13 @@ def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | N
     J = np.array([c["nonzeros"] for c in counts])
     j_l = np.array([max(c["max_row"], c["max_col"]) for c in counts])
     p_l = np.maximum(d1, d2)
-    lam = np.full(L, 2.0 * L / delta)          # Markov failures sum to delta / 2
-    rho = np.array([theory.lemma_4_4_max_rho(float(s), L, float(lv), float(g), int(max(jn, 1)))
-                    for s, lv, g, jn in zip(S, lam, gam, J)])
+    lam = np.full(L, 2.0 * L / delta)  # Markov failures sum to delta / 2
+    rho = np.array(
+        [
+            theory.lemma_4_4_max_rho(float(s), L, float(lv), float(g), int(max(jn, 1)))
+            for s, lv, g, jn in zip(S, lam, gam, J)
+        ]
+    )
     rho_ok = bool(np.all(rho > 0))
     if rho_ok:
         rho_used = rho / 2
@@ -171,30 +219,45 @@ def compute_bounds(weights: list[np.ndarray], init_weights: list[np.ndarray] | N
     else:
         rho_used = np.zeros(L)
         levels = FALLBACK_LEVELS
-    required = theory.theorem_5_2_margin(kappa_l=np.ones(L), S_l=S, lam_l=lam, Gamma_l=gam, rho_l=rho_used,
-                                         J_l=J, x_max=x_max)
+    required = theory.theorem_5_2_margin(
+        kappa_l=np.ones(L), S_l=S, lam_l=lam, Gamma_l=gam, rho_l=rho_used, J_l=J, x_max=x_max
+    )
     rhat_required = margin_loss(train_margins, required)
     gap_52 = theory.theorem_5_2_gap(j_l=j_l, p_l=p_l, c_m=SKETCH_CONSTANT, r=levels, m=m, delta=delta / 2)
     gap_d1 = theory.lemma_d_1_gap(d1_l=d1, d2_l=d2, alpha_l=np.maximum(J, 1), r=levels, m=m, delta=delta / 2)
-    out.update({"theorem_5_2_required_margin": required, "theorem_5_2_margin_condition_met": bool(required <= gamma),
-                "rounding_rho_valid": rho_ok, "rounding_levels": levels,
-                "theorem_5_2_gap_log10": _log10(gap_52),
-                "theorem_5_2_log10": _log10(rhat_required + gap_52),
-                "lemma_d_1_gap_log10": _log10(gap_d1),
-                "lemma_d_1_log10": _log10(rhat_required + gap_d1),
-                "survivors": int(J.sum()), "expected_survivors": float(expected.sum())})
+    out.update(
+        {
+            "theorem_5_2_required_margin": required,
+            "theorem_5_2_margin_condition_met": bool(required <= gamma),
+            "rounding_rho_valid": rho_ok,
+            "rounding_levels": levels,
+            "theorem_5_2_gap_log10": _log10(gap_52),
+            "theorem_5_2_log10": _log10(rhat_required + gap_52),
+            "lemma_d_1_gap_log10": _log10(gap_d1),
+            "lemma_d_1_log10": _log10(rhat_required + gap_d1),
+            "survivors": int(J.sum()),
+            "expected_survivors": float(expected.sum()),
+        }
+    )
     if error_curve:
-        out["pruning_error_vs_d"] = pruning_error_curve(weights, [lay["psi"] for lay in layers], d_star, seed,
-                                                        prune_diagonal)
+        out["pruning_error_vs_d"] = pruning_error_curve(
+            weights, [lay["psi"] for lay in layers], d_star, seed, prune_diagonal
+        )
     return out
 
 
 #: the pruning strengths of the "pruning error vs d" curve (d* is added)
-ERROR_CURVE_D = tuple(10.0 ** k for k in range(-10, 1))
+ERROR_CURVE_D = tuple(10.0**k for k in range(-10, 1))
 
 
-def pruning_error_curve(weights: list[np.ndarray], psi: list[float], d_star: float, seed: int,
-                        prune_diagonal: bool = False, grid=ERROR_CURVE_D) -> dict:
+def pruning_error_curve(
+    weights: list[np.ndarray],
+    psi: list[float],
+    d_star: float,
+    seed: int,
+    prune_diagonal: bool = False,
+    grid=ERROR_CURVE_D,
+) -> dict:
     """Lemma 4.2 across pruning strengths: for each d of ``grid`` (and d*), the measured ||A - Ahat||_2 of
     every layer next to Gamma_l(d) with Latala's constant C = 1 (the bracket itself), and the survivors
     against Lemma 5.1's expectation.  Lists are indexed [d][layer]."""
@@ -203,9 +266,19 @@ def pruning_error_curve(weights: list[np.ndarray], psi: list[float], d_star: flo
     for dv in ds:
         pruned = prune_network(weights, dv, seed, prune_diagonal)
         measured.append([spectral_norm(w - p) for w, p in zip(weights, pruned)])
-        gamma.append([float(theory.lemma_4_2_gamma(w.shape[0], w.shape[1], dv, ps, LATALA_CONSTANT))
-                      for w, ps in zip(weights, psi)])
+        gamma.append(
+            [
+                float(theory.lemma_4_2_gamma(w.shape[0], w.shape[1], dv, ps, LATALA_CONSTANT))
+                for w, ps in zip(weights, psi)
+            ]
+        )
         survivors.append([int(np.count_nonzero(p)) for p in pruned])
         expected.append([float(theory.lemma_5_1_expected_survivors(w.shape[0], w.shape[1], dv)) for w in weights])
-    return {"d": ds, "delta_spectral": measured, "gamma_latala_C1": gamma, "survivors": survivors,
-            "expected_survivors": expected, "d_star": float(d_star)}
+    return {
+        "d": ds,
+        "delta_spectral": measured,
+        "gamma_latala_C1": gamma,
+        "survivors": survivors,
+        "expected_survivors": expected,
+        "d_star": float(d_star),
+    }

@@ -28,6 +28,7 @@ Preprocessing (the paper's protocol):
 :func:`train_val_split` is the paper's seeded 80/20 split of the official training set
 (m = 48,000 training and 12,000 validation images for MNIST).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -42,8 +43,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DataError", "Dataset", "DATASETS", "ENV_VAR", "FASHION_SYSTEM_DIR", "MNIST_SHA256", "CIFAR10_MD5",
-           "DIGITS_SPLIT_SEED", "resolve_data_dir", "load_dataset", "train_val_split"]
+__all__ = [
+    "DataError",
+    "Dataset",
+    "DATASETS",
+    "ENV_VAR",
+    "FASHION_SYSTEM_DIR",
+    "MNIST_SHA256",
+    "CIFAR10_MD5",
+    "DIGITS_SPLIT_SEED",
+    "resolve_data_dir",
+    "load_dataset",
+    "train_val_split",
+]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
 ENV_VAR = "MBP_DATA_DIR"
@@ -111,11 +123,14 @@ class Dataset:
     source: str = ""
 
     def __repr__(self) -> str:
-        return (f"Dataset({self.name!r}, train {self.train_x.shape}, test {self.test_x.shape}, "
-                f"n_classes={self.n_classes}, source={self.source!r})")
+        return (
+            f"Dataset({self.name!r}, train {self.train_x.shape}, test {self.test_x.shape}, "
+            f"n_classes={self.n_classes}, source={self.source!r})"
+        )
 
 
 # ----------------------------------------------------------------------------------------------- locating
+
 
 def _check_name(dataset: str) -> str:
     if dataset not in DATASETS:
@@ -166,10 +181,14 @@ def resolve_data_dir(dataset: str, data_dir: str | os.PathLike | None) -> Path |
         return None
     cands = _candidates(dataset, data_dir)
     if not cands:
-        what = (f"{CIFAR_DIR}/ or {CIFAR_TAR}" if dataset == "cifar10"
-                else f"the four IDX .gz archives, or {_SUBDIRS[dataset][0]}/")
-        raise DataError(f"{_TITLES[dataset]}: no data folder given (no --data-dir, {ENV_VAR} unset).\n"
-                        f"{_FIX} (holding {what}).")
+        what = (
+            f"{CIFAR_DIR}/ or {CIFAR_TAR}"
+            if dataset == "cifar10"
+            else f"the four IDX .gz archives, or {_SUBDIRS[dataset][0]}/"
+        )
+        raise DataError(
+            f"{_TITLES[dataset]}: no data folder given (no --data-dir, {ENV_VAR} unset).\n{_FIX} (holding {what})."
+        )
     scores = [_score(dataset, p) for p in cands]
     best = max(range(len(cands)), key=lambda i: (scores[i], -i))
     if scores[best] == 0:  # nothing anywhere: report against the first existing folder, else the first
@@ -185,20 +204,25 @@ def _searched(dataset: str, data_dir, chosen: Path) -> str:
 
 # ------------------------------------------------------------------------------------------------ IDX files
 
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}.\nFix: check the file's permissions "
-                        "or replace it with an intact copy.") from None
+        raise DataError(
+            f"cannot read {path}: {exc.strerror or exc}.\nFix: check the file's permissions "
+            "or replace it with an intact copy."
+        ) from None
 
 
 def _gunzip(path: Path, raw: bytes) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a complete gzip archive ({exc}).\nFix: the file is truncated or "
-                        "corrupt; replace it with the original archive.") from None
+        raise DataError(
+            f"{path} is not a complete gzip archive ({exc}).\nFix: the file is truncated or "
+            "corrupt; replace it with the original archive."
+        ) from None
 
 
 def _parse_idx(path: Path, data: bytes, magic: int) -> np.ndarray:
@@ -213,7 +237,7 @@ def _parse_idx(path: Path, data: bytes, magic: int) -> np.ndarray:
     found = int.from_bytes(data[:4], "big")
     if found != magic:
         raise DataError(f"{bad}: magic number {found}, expected {magic}.{fix}")
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     want = header + int(np.prod(dims, dtype=np.int64))
     if len(data) != want:
         raise DataError(f"{bad}: header dimensions {dims} need {want} bytes, file has {len(data)}.{fix}")
@@ -225,11 +249,15 @@ def _load_idx(dataset: str, data_dir, verify: bool) -> Dataset:
     folder = resolve_data_dir(dataset, data_dir)
     missing = [f for f in IDX_FILES.values() if not (folder / f).is_file()]
     if missing:
-        hint = (f"\nFix: apt-get install dataset-fashion-mnist (installs {FASHION_SYSTEM_DIR}), or pass "
-                f"--data-dir DIR / set {ENV_VAR} to the folder holding the archives or its parent."
-                if dataset == "fashion-mnist" else f"\n{_FIX} (holding {_SUBDIRS[dataset][0]}/).")
-        raise DataError(f"{title}: missing {', '.join(missing)} in {folder}"
-                        f"{_searched(dataset, data_dir, folder)}.{hint}")
+        hint = (
+            f"\nFix: apt-get install dataset-fashion-mnist (installs {FASHION_SYSTEM_DIR}), or pass "
+            f"--data-dir DIR / set {ENV_VAR} to the folder holding the archives or its parent."
+            if dataset == "fashion-mnist"
+            else f"\n{_FIX} (holding {_SUBDIRS[dataset][0]}/)."
+        )
+        raise DataError(
+            f"{title}: missing {', '.join(missing)} in {folder}{_searched(dataset, data_dir, folder)}.{hint}"
+        )
     arrays = {}
     for role, fname in IDX_FILES.items():
         path = folder / fname
@@ -237,25 +265,34 @@ def _load_idx(dataset: str, data_dir, verify: bool) -> Dataset:
         if verify:
             digest = hashlib.sha256(raw).hexdigest()
             if dataset == "mnist" and digest != MNIST_SHA256[fname]:
-                raise DataError(f"{path} failed its SHA-256 check: expected {MNIST_SHA256[fname]}, found "
-                                f"{digest}.\nFix: replace it with the original MNIST archive.")
+                raise DataError(
+                    f"{path} failed its SHA-256 check: expected {MNIST_SHA256[fname]}, found "
+                    f"{digest}.\nFix: replace it with the original MNIST archive."
+                )
             if dataset == "fashion-mnist" and digest in MNIST_SHA256.values():
-                raise DataError(f"{path} is the MNIST archive (SHA-256 {digest}), not Fashion-MNIST.\n"
-                                "Fix: point --data-dir at the Fashion-MNIST folder.")
+                raise DataError(
+                    f"{path} is the MNIST archive (SHA-256 {digest}), not Fashion-MNIST.\n"
+                    "Fix: point --data-dir at the Fashion-MNIST folder."
+                )
         magic = IDX_MAGIC_IMAGES if role.endswith("_x") else IDX_MAGIC_LABELS
         arrays[role] = _parse_idx(path, _gunzip(path, raw), magic)
     for split in ("train", "test"):
         x, y = arrays[f"{split}_x"], arrays[f"{split}_y"]
         xf, yf = folder / IDX_FILES[f"{split}_x"], folder / IDX_FILES[f"{split}_y"]
         if len(x) != len(y):
-            raise DataError(f"{title}: {xf} holds {len(x)} images but {yf} holds {len(y)} labels.\n"
-                            "Fix: the archives come from different releases; replace them with the originals.")
+            raise DataError(
+                f"{title}: {xf} holds {len(x)} images but {yf} holds {len(y)} labels.\n"
+                "Fix: the archives come from different releases; replace them with the originals."
+            )
         if verify and (len(x) != IDX_COUNTS[split] or x.shape[1:] != (28, 28)):
-            raise DataError(f"{title}: {xf} holds {len(x)} images of {x.shape[1]}x{x.shape[2]}, expected "
-                            f"{IDX_COUNTS[split]} of 28x28.\nFix: replace it with the original archive.")
+            raise DataError(
+                f"{title}: {xf} holds {len(x)} images of {x.shape[1]}x{x.shape[2]}, expected "
+                f"{IDX_COUNTS[split]} of 28x28.\nFix: replace it with the original archive."
+            )
         if len(y) and int(y.max()) >= 10:
-            raise DataError(f"{title}: {yf} has label {int(y.max())}, expected 0..9.\n"
-                            "Fix: replace it with the original archive.")
+            raise DataError(
+                f"{title}: {yf} has label {int(y.max())}, expected 0..9.\nFix: replace it with the original archive."
+            )
     out = {}
     for split in ("train", "test"):
         x = arrays[f"{split}_x"]
@@ -265,19 +302,26 @@ def _load_idx(dataset: str, data_dir, verify: bool) -> Dataset:
         np.clip(xs, -1.0, 1.0, out=xs)
         out[f"{split}_x"] = xs
         out[f"{split}_y"] = arrays[f"{split}_y"].astype(np.int64)
-    return Dataset(**out, name=dataset, input_dim=int(out["train_x"].shape[1]), n_classes=10,
-                   source=str(folder))
+    return Dataset(**out, name=dataset, input_dim=int(out["train_x"].shape[1]), n_classes=10, source=str(folder))
 
 
 # ----------------------------------------------------------------------------------------------- CIFAR-10
 
+
 class _BatchUnpickler(pickle.Unpickler):
     """Unpickler for CIFAR batches: allows only what a batch holds (numpy arrays, dicts, lists, bytes)."""
 
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-                ("numpy._core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"),
-                ("numpy._core.numeric", "_frombuffer"), ("_codecs", "encode")}
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
+        ("_codecs", "encode"),
+    }
 
     def find_class(self, module, name):
         if (module, name) not in self._ALLOWED:
@@ -318,8 +362,10 @@ def _check_md5(where: str, name: str, raw: bytes) -> None:
     size, md5 = CIFAR10_MD5[name]
     found = hashlib.md5(raw).hexdigest()
     if len(raw) != size or found != md5:
-        raise DataError(f"{where} failed its MD5 check: expected {md5} ({size} bytes), found {found} "
-                        f"({len(raw)} bytes).\nFix: replace it with the file from the original {CIFAR_TAR}.")
+        raise DataError(
+            f"{where} failed its MD5 check: expected {md5} ({size} bytes), found {found} "
+            f"({len(raw)} bytes).\nFix: replace it with the file from the original {CIFAR_TAR}."
+        )
 
 
 def _cifar_raw(source: Path, searched: str) -> dict[str, tuple[str, bytes]]:
@@ -334,17 +380,22 @@ def _cifar_raw(source: Path, searched: str) -> dict[str, tuple[str, bytes]]:
                     if member.isfile() and base in names and base not in found:
                         found[base] = (f"{source}:{member.name}", tar.extractfile(member).read())
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{source} is not a complete tar archive ({exc}).\nFix: the file is truncated or "
-                            f"corrupt; replace it with the original {CIFAR_TAR}.") from None
+            raise DataError(
+                f"{source} is not a complete tar archive ({exc}).\nFix: the file is truncated or "
+                f"corrupt; replace it with the original {CIFAR_TAR}."
+            ) from None
         missing = [n for n in names if n not in found]
         if missing:
-            raise DataError(f"CIFAR-10: {source} lacks {', '.join(missing)}.\n"
-                            f"Fix: replace it with the original {CIFAR_TAR}.")
+            raise DataError(
+                f"CIFAR-10: {source} lacks {', '.join(missing)}.\nFix: replace it with the original {CIFAR_TAR}."
+            )
         return found
     missing = [n for n in names if not (source / n).is_file()]
     if missing:
-        raise DataError(f"CIFAR-10: missing {', '.join(missing)} in {source}{searched}.\n{_FIX} "
-                        f"(holding {CIFAR_DIR}/ or {CIFAR_TAR}).")
+        raise DataError(
+            f"CIFAR-10: missing {', '.join(missing)} in {source}{searched}.\n{_FIX} "
+            f"(holding {CIFAR_DIR}/ or {CIFAR_TAR})."
+        )
     return {n: (str(source / n), _read_bytes(source / n)) for n in names}
 
 
@@ -373,8 +424,9 @@ def _load_cifar(data_dir, verify: bool) -> Dataset:
     tr_y = np.concatenate([parts[n][1] for n in CIFAR_TRAIN])
     te_x, te_y = parts[CIFAR_TEST]
     if len(tr_x) == 0:
-        raise DataError(f"CIFAR-10: the training batches in {source} are empty.\n"
-                        f"Fix: replace them with the original {CIFAR_TAR}.")
+        raise DataError(
+            f"CIFAR-10: the training batches in {source} are empty.\nFix: replace them with the original {CIFAR_TAR}."
+        )
     mean, std = _channel_stats(tr_x)
 
     def standardise(x: np.ndarray) -> np.ndarray:
@@ -383,11 +435,20 @@ def _load_cifar(data_dir, verify: bool) -> Dataset:
         out /= std.astype(np.float32)[None, :, None]
         return out.reshape(len(x), 3072)
 
-    return Dataset(train_x=standardise(tr_x), train_y=tr_y.astype(np.int64), test_x=standardise(te_x),
-                   test_y=te_y.astype(np.int64), name="cifar10", input_dim=3072, n_classes=10, source=str(source))
+    return Dataset(
+        train_x=standardise(tr_x),
+        train_y=tr_y.astype(np.int64),
+        test_x=standardise(te_x),
+        test_y=te_y.astype(np.int64),
+        name="cifar10",
+        input_dim=3072,
+        n_classes=10,
+        source=str(source),
+    )
 
 
 # ------------------------------------------------------------------------------------------------- digits
+
 
 def _load_digits() -> Dataset:
     from sklearn.datasets import load_digits
@@ -398,11 +459,20 @@ def _load_digits() -> Dataset:
     perm = np.random.default_rng(DIGITS_SPLIT_SEED).permutation(len(y))
     n_test = int(round(len(y) / 3))
     te, tr = np.sort(perm[:n_test]), np.sort(perm[n_test:])
-    return Dataset(train_x=np.ascontiguousarray(x[tr]), train_y=y[tr], test_x=np.ascontiguousarray(x[te]),
-                   test_y=y[te], name="digits", input_dim=int(x.shape[1]), n_classes=10, source="sklearn digits")
+    return Dataset(
+        train_x=np.ascontiguousarray(x[tr]),
+        train_y=y[tr],
+        test_x=np.ascontiguousarray(x[te]),
+        test_y=y[te],
+        name="digits",
+        input_dim=int(x.shape[1]),
+        n_classes=10,
+        source="sklearn digits",
+    )
 
 
 # --------------------------------------------------------------------------------------------- public API
+
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, verify: bool = True) -> Dataset:
     """Load and preprocess ``name`` (one of :data:`DATASETS`); see the module docstring for the protocol.

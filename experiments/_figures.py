@@ -1,4 +1,5 @@
 """Figures of an experiments.bounds run, written as PNG and PDF (atomically: temp file, then rename)."""
+
 from __future__ import annotations
 
 import os
@@ -9,13 +10,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-BOUND_KEYS = (("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"),
-              ("neyshabur_2017_code_log10", "Neyshabur 2017 (code)"),
-              ("bartlett_2017_code_log10", "Bartlett 2017 (code)"),
-              ("ours_paper_compatible_log10", "Ours (paper-compatible)"),
-              ("theorem_5_2_log10", "Theorem 5.2 (rigorous)"),
-              ("lemma_d_1_log10", "Lemma D.1 (rigorous)"),
-              ("true_error_log10", "True error (pruned)"))
+BOUND_KEYS = (
+    ("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"),
+    ("neyshabur_2017_code_log10", "Neyshabur 2017 (code)"),
+    ("bartlett_2017_code_log10", "Bartlett 2017 (code)"),
+    ("ours_paper_compatible_log10", "Ours (paper-compatible)"),
+    ("theorem_5_2_log10", "Theorem 5.2 (rigorous)"),
+    ("lemma_d_1_log10", "Lemma D.1 (rigorous)"),
+    ("true_error_log10", "True error (pruned)"),
+)
 
 
 def _save(fig, out: Path, stem: str) -> list[Path]:
@@ -54,8 +57,11 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for w in widths:
-        pts = [(int(r["epoch"]), _num(r.get("ours_paper_compatible_log10")), _num(r.get("true_error_log10")))
-               for r in rows if str(r.get("width")) == str(w) and _num(r.get("ours_paper_compatible_log10")) is not None]
+        pts = [
+            (int(r["epoch"]), _num(r.get("ours_paper_compatible_log10")), _num(r.get("true_error_log10")))
+            for r in rows
+            if str(r.get("width")) == str(w) and _num(r.get("ours_paper_compatible_log10")) is not None
+        ]
         if pts:
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"Ours, h={w}")
             ax.plot([p[0] for p in pts], [p[2] for p in pts], marker="x", ls="--", label=f"true error, h={w}")
@@ -68,14 +74,21 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for r in records:
         lays = r["layers"]
-        axes[0].scatter([lay["expected_survivors"] for lay in lays], [lay["nonzeros"] for lay in lays],
-                        label=f"h={r['width']}, d*={r['d_star']:.3g}")
-        axes[1].scatter([lay["gamma_latala_C1"] for lay in lays], [lay["delta_spectral"] for lay in lays],
-                        label=f"h={r['width']}")
-    for ax, (xl, yl, title) in zip(axes, (("expected survivors (Lemma 5.1)", "measured nonzeros",
-                                           "Predicted vs measured sparsity"),
-                                          ("Gamma_l with C = 1 (Lemma 4.2)", "measured ||A - Ahat||_2",
-                                           "Pruning error vs Latala bracket at d*"))):
+        axes[0].scatter(
+            [lay["expected_survivors"] for lay in lays],
+            [lay["nonzeros"] for lay in lays],
+            label=f"h={r['width']}, d*={r['d_star']:.3g}",
+        )
+        axes[1].scatter(
+            [lay["gamma_latala_C1"] for lay in lays], [lay["delta_spectral"] for lay in lays], label=f"h={r['width']}"
+        )
+    for ax, (xl, yl, title) in zip(
+        axes,
+        (
+            ("expected survivors (Lemma 5.1)", "measured nonzeros", "Predicted vs measured sparsity"),
+            ("Gamma_l with C = 1 (Lemma 4.2)", "measured ||A - Ahat||_2", "Pruning error vs Latala bracket at d*"),
+        ),
+    ):
         lo, hi = ax.get_xlim()
         ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, label="y = x")
         ax.set_xlabel(xl)
@@ -98,9 +111,17 @@ def _pruning_error_vs_d(out: Path, record: dict) -> list[Path]:
     meas, gam = np.array(cur["delta_spectral"]), np.array(cur["gamma_latala_C1"])
     fig, ax = plt.subplots(figsize=(6, 4))
     for k in range(meas.shape[1]):
-        line, = ax.plot(d, np.where(meas[:, k] > 0, meas[:, k], np.nan), marker="o", ms=3, label=f"layer {k + 1} measured")
-        ax.plot(d, np.where(gam[:, k] > 0, gam[:, k], np.nan), ls="--", color=line.get_color(), lw=1,
-                label=f"layer {k + 1} Gamma_l (C = 1)")
+        (line,) = ax.plot(
+            d, np.where(meas[:, k] > 0, meas[:, k], np.nan), marker="o", ms=3, label=f"layer {k + 1} measured"
+        )
+        ax.plot(
+            d,
+            np.where(gam[:, k] > 0, gam[:, k], np.nan),
+            ls="--",
+            color=line.get_color(),
+            lw=1,
+            label=f"layer {k + 1} Gamma_l (C = 1)",
+        )
     ax.axvline(cur["d_star"], color="grey", lw=0.8, ls=":", label=f"d* = {cur['d_star']:.2g}")
     ax.set_xscale("log")
     ax.set_yscale("log")

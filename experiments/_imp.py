@@ -4,6 +4,7 @@ Each round trains the masked network, removes the ``fraction`` smallest-magnitud
 every layer, and rewinds the survivors to their initial values; masks are re-applied after every
 optimiser step, so pruned weights stay exactly zero.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -39,9 +40,16 @@ def apply_masks(model: nn.Module, masks: list[torch.Tensor]) -> None:
         layer.weight.mul_(mask.to(layer.weight.device))
 
 
-def iterative_magnitude_pruning(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: TrainConfig,
-                                rounds: int, fraction: float = 0.5, checkpoint_dir: Path | None = None,
-                                resume: bool = False) -> tuple[list[torch.Tensor], list[dict]]:
+def iterative_magnitude_pruning(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    cfg: TrainConfig,
+    rounds: int,
+    fraction: float = 0.5,
+    checkpoint_dir: Path | None = None,
+    resume: bool = False,
+) -> tuple[list[torch.Tensor], list[dict]]:
     """Run ``rounds`` rounds of train -> prune -> rewind, then train the final ticket; returns (masks, history).
 
     The model ends trained with its final masks applied.  Each round's training checkpoints to
@@ -55,12 +63,16 @@ def iterative_magnitude_pruning(model: nn.Module, x: torch.Tensor, y: torch.Tens
     for rnd in range(rounds + 1):
         ckpt = None if checkpoint_dir is None else checkpoint_dir / f"imp-round-{rnd}.pt"
         apply_masks(model, masks)
-        hist = train(model, x, y, cfg, checkpoint=ckpt, resume=resume, after_step=lambda m: apply_masks(m, masks))
+        hist = train(
+            model, x, y, cfg, checkpoint=ckpt, resume=resume, after_step=lambda m, mk=masks: apply_masks(m, mk)
+        )
         kept = sum(int(mk.sum()) for mk in masks)
-        history.append({"round": rnd, "kept_weights": kept, "final_train_loss": hist[-1]["train_loss"] if hist else None})
+        history.append(
+            {"round": rnd, "kept_weights": kept, "final_train_loss": hist[-1]["train_loss"] if hist else None}
+        )
         if rnd == rounds:
             break
         masks = magnitude_masks(model, masks, fraction)
-        model.load_state_dict(init)      # rewind to initialisation
+        model.load_state_dict(init)  # rewind to initialisation
     apply_masks(model, masks)
     return masks, history

@@ -1,4 +1,5 @@
 """The paper's model: a ReLU MLP with bias, ``depth`` linear layers (input -> h, (depth - 2) x h -> h, h -> 10)."""
+
 from __future__ import annotations
 
 import torch

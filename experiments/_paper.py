@@ -12,8 +12,13 @@ MNIST = {
 }
 
 #: CIFAR-10, h = 2000, log10
-CIFAR10 = {"neyshabur_2015_code": {2000: 33.19}, "neyshabur_2017_code": {2000: 30.10},
-           "bartlett_2017_code": {2000: 22.40}, "ours_paper_compatible": {2000: 4.68}, "true_error": {2000: -2.41}}
+CIFAR10 = {
+    "neyshabur_2015_code": {2000: 33.19},
+    "neyshabur_2017_code": {2000: 30.10},
+    "bartlett_2017_code": {2000: 22.40},
+    "ours_paper_compatible": {2000: 4.68},
+    "true_error": {2000: -2.41},
+}
 
 
 def paper_value(dataset: str, key: str, width: int) -> float | None:

@@ -3,13 +3,14 @@
 The data order of epoch e is a permutation drawn from a generator seeded with (seed, e), so an
 interrupted run resumed from its last checkpoint produces the same numbers as an uninterrupted one.
 """
+
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
@@ -21,7 +22,7 @@ class TrainConfig:
     epochs: int = 30
     batch_size: int = 256
     lr: float = 1e-3
-    optimizer: str = "adam"          # "adam" (the paper) or "sgd" (released configs: momentum 0.9, wd 1e-4)
+    optimizer: str = "adam"  # "adam" (the paper) or "sgd" (released configs: momentum 0.9, wd 1e-4)
     seed: int = 0
     device: str = "cpu"
     progress: bool = True
@@ -61,7 +62,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 40
     outs = []
     device = next(model.parameters()).device
     for start in range(0, x.shape[0], batch):
-        outs.append(model(x[start:start + batch].to(device)).cpu())
+        outs.append(model(x[start : start + batch].to(device)).cpu())
     logits = torch.cat(outs) if outs else torch.empty(0, 10)
     loss = nn.functional.cross_entropy(logits, y).item() if len(y) else float("nan")
     err = (logits.argmax(1) != y).float().mean().item() if len(y) else float("nan")
@@ -84,17 +85,28 @@ def _check_resumable(state: dict, cfg: TrainConfig, checkpoint: Path) -> None:
     old = state.get("config", {})
     differ = [f"{k} {old[k]} (now {getattr(cfg, k)})" for k in RESUME_KEYS if k in old and old[k] != getattr(cfg, k)]
     if differ:
-        raise ValueError(f"checkpoint {checkpoint} was written with " + ", ".join(differ)
-                         + ": choose another --out, or rerun without --resume to start afresh")
+        raise ValueError(
+            f"checkpoint {checkpoint} was written with "
+            + ", ".join(differ)
+            + ": choose another --out, or rerun without --resume to start afresh"
+        )
     if state["epoch"] + 1 > cfg.epochs:
-        raise ValueError(f"checkpoint {checkpoint} has {state['epoch'] + 1} epochs done, more than --epochs "
-                         f"{cfg.epochs}: choose another --out or raise --epochs")
+        raise ValueError(
+            f"checkpoint {checkpoint} has {state['epoch'] + 1} epochs done, more than --epochs "
+            f"{cfg.epochs}: choose another --out or raise --epochs"
+        )
 
 
-def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, cfg: TrainConfig,
-          checkpoint: Path | None = None, resume: bool = False,
-          on_epoch: Callable[[int, nn.Module], dict] | None = None,
-          after_step: Callable[[nn.Module], None] | None = None) -> list[dict]:
+def train(
+    model: nn.Module,
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    cfg: TrainConfig,
+    checkpoint: Path | None = None,
+    resume: bool = False,
+    on_epoch: Callable[[int, nn.Module], dict] | None = None,
+    after_step: Callable[[nn.Module], None] | None = None,
+) -> list[dict]:
     """Train ``model`` for ``cfg.epochs``; returns the per-epoch history.
 
     With ``checkpoint``, the model, optimiser, epoch and history are saved atomically after every epoch;
@@ -124,7 +136,7 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, cfg: T
         total, correct, seen = 0.0, 0, 0
         batches = range(0, n, cfg.batch_size)
         for s in tqdm(batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", leave=False, disable=not show):
-            idx = order[s:s + cfg.batch_size]
+            idx = order[s : s + cfg.batch_size]
             xb, yb = train_x[idx].to(device), train_y[idx].to(device)
             opt.zero_grad(set_to_none=True)
             out = model(xb)
@@ -136,11 +148,23 @@ def train(model: nn.Module, train_x: torch.Tensor, train_y: torch.Tensor, cfg: T
             total += loss.item() * len(idx)
             correct += (out.argmax(1) == yb).sum().item()
             seen += len(idx)
-        record = {"epoch": epoch + 1, "train_loss": total / max(seen, 1), "train_error_running": 1 - correct / max(seen, 1)}
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": total / max(seen, 1),
+            "train_error_running": 1 - correct / max(seen, 1),
+        }
         if on_epoch is not None:
             record.update(on_epoch(epoch + 1, model))
         history.append(record)
         if checkpoint is not None:
-            atomic_torch_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                               "history": history, "config": asdict(cfg)}, checkpoint)
+            atomic_torch_save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "epoch": epoch,
+                    "history": history,
+                    "config": asdict(cfg),
+                },
+                checkpoint,
+            )
     return history

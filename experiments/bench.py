@@ -12,6 +12,7 @@ experiments.report first) on the MNIST training split when both are found.  Othe
 weights on noise inputs and say so; that is not representative, because on an untrained network the bisection
 stops at its first step.  Figures are from one run on this machine; ratios are within that run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,7 +62,7 @@ def _bounds_case(full_svd: bool, width: int, samples: int, checkpoint: str | Non
     else:
         g = torch.Generator().manual_seed(0)
         x = torch.rand(samples, 784, generator=g) * 2 - 1
-        y = evaluate(model, x, torch.zeros(samples, dtype=torch.long))["logits"].argmax(1)   # labels it gets right
+        y = evaluate(model, x, torch.zeros(samples, dtype=torch.long))["logits"].argmax(1)  # labels it gets right
     ws = [w.double().numpy() for w in weight_matrices(model)]
 
     def margins_of(pw):
@@ -71,18 +72,26 @@ def _bounds_case(full_svd: bool, width: int, samples: int, checkpoint: str | Non
         return margins(evaluate(probe, x, y)["logits"], y)
 
     t0 = time.perf_counter()
-    res = _bounds.compute_bounds(ws, None, margins_of(ws), margins_of, float(x.norm(dim=1).max()),
-                                 float(x.norm()), m=samples, delta=0.01, seed=0)
-    return {"seconds": time.perf_counter() - t0, "d_star": res["d_star"], "iterations": res["bisection_iterations"],
-            "ours_log10": res["ours_paper_compatible_log10"], "source": source}
+    res = _bounds.compute_bounds(
+        ws, None, margins_of(ws), margins_of, float(x.norm(dim=1).max()), float(x.norm()), m=samples, delta=0.01, seed=0
+    )
+    return {
+        "seconds": time.perf_counter() - t0,
+        "d_star": res["d_star"],
+        "iterations": res["bisection_iterations"],
+        "ours_log10": res["ours_paper_compatible_log10"],
+        "source": source,
+    }
 
 
 def _mnist():
     from ._data import DataError, load_dataset
 
     try:
-        return load_dataset("mnist", os.environ.get("MBP_DATA_DIR") or str(Path(__file__).resolve().parents[2] /
-                                                                           "shared" / "data" / "mnist"))
+        return load_dataset(
+            "mnist",
+            os.environ.get("MBP_DATA_DIR") or str(Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"),
+        )
     except DataError:
         return None
 
@@ -128,8 +137,12 @@ def _epoch_case() -> dict:
 def _suite_case() -> dict:
     root = Path(__file__).resolve().parents[1]
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/theory",
-                           "tests/numerics"], cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/theory", "tests/numerics"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - t0
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"seconds": seconds, "peak_mib_children": child, "result": proc.stdout.strip().splitlines()[-1:]}
@@ -151,45 +164,80 @@ def run_case(case: str, width: int, samples: int, checkpoint: str | None = None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m experiments.bench", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.bench",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     ap.add_argument("cases", nargs="*", default=list(CASES), help=f"which cases ({', '.join(CASES)}); default all")
     ap.add_argument("--width", type=int, default=2500, help="hidden width of the bounds cases")
     ap.add_argument("--samples", type=int, default=48000, help="training samples of the bounds cases")
-    ap.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT,
-                    help="trained weights for the bounds cases ({width} is filled in); fresh weights when absent")
-    ap.add_argument("--case-json", metavar="CASE", help=argparse.SUPPRESS)   # internal: run one case, print JSON
+    ap.add_argument(
+        "--checkpoint",
+        default=DEFAULT_CHECKPOINT,
+        help="trained weights for the bounds cases ({width} is filled in); fresh weights when absent",
+    )
+    ap.add_argument("--case-json", metavar="CASE", help=argparse.SUPPRESS)  # internal: run one case, print JSON
     args = ap.parse_args(argv)
-    if args.checkpoint != DEFAULT_CHECKPOINT:   # the default is relative to the repository root, the rest to cwd
+    if args.checkpoint != DEFAULT_CHECKPOINT:  # the default is relative to the repository root, the rest to cwd
         args.checkpoint = str(Path(args.checkpoint).resolve())
     if args.case_json:
         print(json.dumps(run_case(args.case_json, args.width, args.samples, args.checkpoint)))
         return 0
     unknown = [c for c in args.cases if c not in CASES]
     if unknown or args.width < 1 or args.samples < 1:
-        print(f"experiments.bench: unknown case(s) {unknown} (choose from {', '.join(CASES)}) or non-positive "
-              "--width/--samples", file=sys.stderr)
+        print(
+            f"experiments.bench: unknown case(s) {unknown} (choose from {', '.join(CASES)}) or non-positive "
+            "--width/--samples",
+            file=sys.stderr,
+        )
         return 2
     rows = {}
     for case in args.cases:
-        proc = subprocess.run([sys.executable, "-m", "experiments.bench", "--case-json", case, "--width",
-                               str(args.width), "--samples", str(args.samples), "--checkpoint", args.checkpoint], capture_output=True, text=True,
-                              cwd=Path(__file__).resolve().parents[1])
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "experiments.bench",
+                "--case-json",
+                case,
+                "--width",
+                str(args.width),
+                "--samples",
+                str(args.samples),
+                "--checkpoint",
+                args.checkpoint,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
         if proc.returncode != 0:
             print(f"experiments.bench: case {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
             return 1
         rows[case] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"  {case}: {rows[case]['seconds']:.1f} s, peak {rows[case]['peak_mib']:.0f} MiB", flush=True)
-    print(f"\n| case | wall time (s) | peak memory (MiB) | note |\n|---|---|---|---|")
+    print("\n| case | wall time (s) | peak memory (MiB) | note |\n|---|---|---|---|")
     for case, r in rows.items():
         if "iterations" in r:
             r["source"] = f"{r['source']}; d* = {r['d_star']:.3g} after {r['iterations']} bisection steps"
-        note = (f"full SVD {r['svd_seconds']:.2f} s ({r['svd_seconds'] / r['seconds']:.1f}x), relative "
-                f"difference {r['rel_diff']:.1e}" if "svd_seconds" in r else "") or r.get("source") or ", ".join(r.get("result", [])) or (f"d* = {r['d_star']:.3g}" if "d_star" in r else "")
+        note = (
+            (
+                f"full SVD {r['svd_seconds']:.2f} s ({r['svd_seconds'] / r['seconds']:.1f}x), relative "
+                f"difference {r['rel_diff']:.1e}"
+                if "svd_seconds" in r
+                else ""
+            )
+            or r.get("source")
+            or ", ".join(r.get("result", []))
+            or (f"d* = {r['d_star']:.3g}" if "d_star" in r else "")
+        )
         print(f"| {case} | {r['seconds']:.2f} | {r['peak_mib']:.0f} | {note} |")
     if "bounds-svds" in rows and "bounds-svd" in rows:
-        print(f"\nfull SVD / Lanczos time ratio for the bounds: {rows['bounds-svd']['seconds'] / rows['bounds-svds']['seconds']:.2f}"
-              f" (width {args.width}, {args.samples} samples)")
+        print(
+            f"\nfull SVD / Lanczos time ratio for the bounds: {rows['bounds-svd']['seconds'] / rows['bounds-svds']['seconds']:.2f}"
+            f" (width {args.width}, {args.samples} samples)"
+        )
     return 0
 
 

@@ -7,9 +7,10 @@ expression, lambdified here once per backend (no formula is typed in this module
 per-element validation of ``Formula.__call__`` is replaced by one finiteness check of the
 weights and a validation of ``d`` and ``psi`` against the theory symbols' assumptions.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ _FORMULA = theory.algorithm_1_prune_probability
 _X, _D, _PSI = _FORMULA.args  # (x, d, Psi): the order fixed by the theory
 
 
-@lru_cache(maxsize=None)
+@cache
 def _probability_function(backend: str):
     """The theory's zeroing probability lambdified for ``backend`` ('numpy' or 'torch')."""
     return sp.lambdify(_FORMULA.args, _FORMULA.expr, modules=backend)
@@ -67,8 +68,10 @@ def _algorithm_1_numpy(weights: np.ndarray, d: float, psi: float | None, prune_d
     elif generator is None or isinstance(generator, (int, np.integer)):
         rng = np.random.default_rng(generator)
     else:
-        raise TypeError(f"generator for a numpy array must be a numpy Generator, an int seed or None "
-                        f"(got {type(generator).__name__})")
+        raise TypeError(
+            f"generator for a numpy array must be a numpy Generator, an int seed or None "
+            f"(got {type(generator).__name__})"
+        )
     prob = _probability_function("numpy")(values, d, psi)
     uniform_dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
     draws = rng.random(values.shape, dtype=uniform_dtype)
@@ -113,8 +116,10 @@ def _algorithm_1_torch(weights, d: float, psi: float | None, prune_diagonal: boo
         else:
             gen.manual_seed(int(generator))
     else:
-        raise TypeError(f"generator for a torch tensor must be a torch.Generator, an int seed or None "
-                        f"(got {type(generator).__name__})")
+        raise TypeError(
+            f"generator for a torch tensor must be a torch.Generator, an int seed or None "
+            f"(got {type(generator).__name__})"
+        )
     prob = _probability_function("torch")(values, d, psi)
     uniform_dtype = values.dtype if values.dtype in (torch.float32, torch.float64) else torch.float32
     draws = torch.rand(values.shape, generator=gen, dtype=uniform_dtype, device=values.device)

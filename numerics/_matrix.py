@@ -7,6 +7,7 @@ stated.  Every closed form compared against is looked up in ``theory`` by its co
 with probability ``>= 1 - delta`` (``numerics._tolerance``).  Pure functions of parameters and a numpy
 ``Generator``; matrices are simulated in stacks (batched SVD / matmul), chunked to bounded memory.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,11 @@ def spectral_norm_variance_bound(d1: int, d2: int, psi: float) -> float:
     mean 4 psi H_N (harmonic number).
     """
     n_entries = int(d1) * int(d2)
-    harmonic = float(np.sum(1.0 / np.arange(1, n_entries + 1))) if n_entries < 10**7 else \
-        math.log(n_entries) + 0.5772156649015329 + 1.0 / (2 * n_entries)
+    harmonic = (
+        float(np.sum(1.0 / np.arange(1, n_entries + 1)))
+        if n_entries < 10**7
+        else math.log(n_entries) + 0.5772156649015329 + 1.0 / (2 * n_entries)
+    )
     return 4.0 * psi * harmonic
 
 
@@ -75,8 +79,16 @@ class SpectralNormStudy:
     norms: np.ndarray = field(repr=False)
 
 
-def spectral_norm_study(d1: int, d2: int, d: float, psi: float, trials: int, rng: np.random.Generator,
-                        lam: float = 2.0, delta: float = DEFAULT_DELTA) -> SpectralNormStudy:
+def spectral_norm_study(
+    d1: int,
+    d2: int,
+    d: float,
+    psi: float,
+    trials: int,
+    rng: np.random.Generator,
+    lam: float = 2.0,
+    delta: float = DEFAULT_DELTA,
+) -> SpectralNormStudy:
     """lemma-4.2: simulate ||A - Ahat||_2 for ``trials`` d1 x d2 Gaussian layers pruned by Algorithm 1."""
     d1, d2 = _check_positive_int("d1", d1), _check_positive_int("d2", d2)
     trials = _check_positive_int("trials", trials)
@@ -85,15 +97,16 @@ def spectral_norm_study(d1: int, d2: int, d: float, psi: float, trials: int, rng
     for size in _chunks(trials, d1 * d2):
         a = rng.normal(0.0, math.sqrt(psi), (size, d1, d2))
         pruned, _ = algorithm_1(a, d, psi=psi, generator=rng)
-        norms[start:start + size] = np.linalg.norm(a - pruned, ord=2, axis=(1, 2))
+        norms[start : start + size] = np.linalg.norm(a - pruned, ord=2, axis=(1, 2))
         start += size
     tol = median_of_means(trials, spectral_norm_variance_bound(d1, d2, psi), delta)
     value = median_of_means_estimate(norms, tol.groups)
     lo, hi = tol.interval(value)
     mean = Estimate("E||Delta||_2", value, max(lo, 0.0), hi, trials, f"median-of-means({tol.groups} groups)", delta)
     gamma = float(theory.lemma_4_2_gamma(d1, d2, d, psi, 1.0))
-    ratio = Estimate("E||Delta||_2 / Gamma(C=1)", value / gamma, mean.low / gamma, mean.high / gamma, trials,
-                     mean.method, delta)
+    ratio = Estimate(
+        "E||Delta||_2 / Gamma(C=1)", value / gamma, mean.low / gamma, mean.high / gamma, trials, mean.method, delta
+    )
     exceed = int(np.count_nonzero(norms >= lam * gamma))
     markov = bernoulli_estimate("P(||Delta|| >= lam Gamma)", exceed, trials, delta)
     bound = float(theory.lemma_4_2_markov_failure(lam))
@@ -125,8 +138,16 @@ class SurvivorStudy:
     markov_exceed: Estimate
 
 
-def survivor_study(d1: int, d2: int, d: float, trials: int, rng: np.random.Generator, epsilon: float = 0.05,
-                   lam: float = 2.0, delta: float = DEFAULT_DELTA) -> SurvivorStudy:
+def survivor_study(
+    d1: int,
+    d2: int,
+    d: float,
+    trials: int,
+    rng: np.random.Generator,
+    epsilon: float = 0.05,
+    lam: float = 2.0,
+    delta: float = DEFAULT_DELTA,
+) -> SurvivorStudy:
     """lemma-5.1: survivor count (Hoeffding over the trials * d1 * d2 independent keep indicators), the
     fullest row/column against the theory's expectations and its (1 - epsilon) bounds, and Markov."""
     d1, d2 = _check_positive_int("d1", d1), _check_positive_int("d2", d2)
@@ -140,24 +161,39 @@ def survivor_study(d1: int, d2: int, d: float, trials: int, rng: np.random.Gener
         _, kept = algorithm_1(a, d, psi=1.0, generator=rng)
         rows = kept.sum(axis=2)
         cols = kept.sum(axis=1)
-        totals[start:start + size] = rows.sum(axis=1)
-        max_rows[start:start + size] = rows.max(axis=1)
-        max_cols[start:start + size] = cols.max(axis=1)
+        totals[start : start + size] = rows.sum(axis=1)
+        max_rows[start : start + size] = rows.max(axis=1)
+        max_cols[start : start + size] = cols.max(axis=1)
         start += size
     n_entries = d1 * d2
     # the keep indicators are independent (not identical: the diagonal is always kept) Bernoullis in [0, 1]
     band = hoeffding(trials * n_entries, delta).halfwidth * n_entries
     mean_total = float(totals.mean())
-    survivors = Estimate("E[survivors]", mean_total, mean_total - band, mean_total + band, trials,
-                         "hoeffding over all keep indicators", delta)
+    survivors = Estimate(
+        "E[survivors]",
+        mean_total,
+        mean_total - band,
+        mean_total + band,
+        trials,
+        "hoeffding over all keep indicators",
+        delta,
+    )
     expected = float(theory.lemma_5_1_expected_survivors(d1, d2, d))
     row_bound = float(theory.lemma_5_1_row_bound(d1, d2, d, epsilon))
     col_bound = float(theory.lemma_5_1_col_bound(d1, d2, d, epsilon))
     return SurvivorStudy(
-        (d1, d2), d, trials, survivors, expected,
-        float(max_rows.mean()), float(theory.lemma_5_1_expected_row_nonzeros(d1, d2, d)),
-        float(max_cols.mean()), float(theory.lemma_5_1_expected_col_nonzeros(d1, d2, d)),
-        epsilon, row_bound, col_bound,
+        (d1, d2),
+        d,
+        trials,
+        survivors,
+        expected,
+        float(max_rows.mean()),
+        float(theory.lemma_5_1_expected_row_nonzeros(d1, d2, d)),
+        float(max_cols.mean()),
+        float(theory.lemma_5_1_expected_col_nonzeros(d1, d2, d)),
+        epsilon,
+        row_bound,
+        col_bound,
         bernoulli_estimate("P(max row > bound)", int(np.count_nonzero(max_rows > row_bound)), trials, delta),
         bernoulli_estimate("P(max col > bound)", int(np.count_nonzero(max_cols > col_bound)), trials, delta),
         lam,
@@ -184,13 +220,14 @@ def max_loads(balls: int, bins: int, trials: int, rng: np.random.Generator) -> n
     start = 0
     for size in _chunks(trials, max(balls, bins)):
         loads = rng.multinomial(balls, np.full(bins, 1.0 / bins), size=size)
-        out[start:start + size] = loads.max(axis=1)
+        out[start : start + size] = loads.max(axis=1)
         start += size
     return out
 
 
-def balls_into_bins_study(balls: int, bins: int, trials: int, rng: np.random.Generator, epsilon: float = 0.05,
-                          delta: float = DEFAULT_DELTA) -> BallsIntoBins:
+def balls_into_bins_study(
+    balls: int, bins: int, trials: int, rng: np.random.Generator, epsilon: float = 0.05, delta: float = DEFAULT_DELTA
+) -> BallsIntoBins:
     """lemma-e.1: frequency with which the maximum load exceeds the theory's (1 - epsilon) bound."""
     balls, bins = _check_positive_int("balls", balls), _check_positive_int("bins", bins)
     trials = _check_positive_int("trials", trials)
@@ -240,8 +277,9 @@ def _layer_bound(name: str, per_layer: dict, scalars: dict) -> np.ndarray:
     """Evaluate a theory LayerFormula once per trial (rows of the per-layer arrays)."""
     f = getattr(theory, name)
     trials = next(iter(per_layer.values())).shape[0]
-    return np.array([f(**{k: v[t] for k, v in per_layer.items()}, **{k: v[t] for k, v in scalars.items()})
-                     for t in range(trials)])
+    return np.array(
+        [f(**{k: v[t] for k, v in per_layer.items()}, **{k: v[t] for k, v in scalars.items()}) for t in range(trials)]
+    )
 
 
 @dataclass(frozen=True)
@@ -269,8 +307,9 @@ class PerturbationStudy:
         return int(np.count_nonzero(self.condition & (self.lhs > self.rhs)))
 
 
-def lemma_b_2_study(widths, trials: int, rng: np.random.Generator, scale: float = 1.0,
-                    x_norm: float = 1.0) -> PerturbationStudy:
+def lemma_b_2_study(
+    widths, trials: int, rng: np.random.Generator, scale: float = 1.0, x_norm: float = 1.0
+) -> PerturbationStudy:
     """lemma-b.2: random Gaussian ReLU networks with random perturbations U_l, ||U_l|| = c_l ||A_l|| / L,
     c_l ~ U(0, scale] (scale <= 1 keeps the condition); inputs of norm ``x_norm``, uniform direction."""
     trials = _check_positive_int("trials", trials)
@@ -313,8 +352,9 @@ def round_to_grid(values: np.ndarray, rho: float) -> np.ndarray:
     return np.where(values != 0, rho * np.round(values / rho), 0.0)
 
 
-def lemma_4_3_study(widths, d: float, lam: float, trials: int, rng: np.random.Generator,
-                    rho_fraction: float = 0.0, x_norm: float = 1.0) -> PerturbationStudy:
+def lemma_4_3_study(
+    widths, d: float, lam: float, trials: int, rng: np.random.Generator, rho_fraction: float = 0.0, x_norm: float = 1.0
+) -> PerturbationStudy:
     """lemma-4.3 (rho_fraction = 0) / lemma-4.4 (rho_fraction > 0): prune every layer of random Gaussian
     ReLU networks (entries N(0, 1/fan-in), diagonal kept), optionally round the survivors to multiples of
     rho_l = rho_fraction * (the theory's largest rho keeping B.2's condition), and compare the output error
@@ -334,13 +374,20 @@ def lemma_4_3_study(widths, d: float, lam: float, trials: int, rng: np.random.Ge
         if rho_fraction > 0:
             j_count = kept.sum(axis=(1, 2))
             s_l = np.linalg.norm(a, ord=2, axis=(1, 2))
-            rho_max = np.array([float(theory.lemma_4_4_max_rho(s_l[t], layers, lam, gamma_l, j_count[t]))
-                                for t in range(trials)])
+            rho_max = np.array(
+                [float(theory.lemma_4_4_max_rho(s_l[t], layers, lam, gamma_l, j_count[t])) for t in range(trials)]
+            )
             rho_l = np.where(rho_max > 0, rho_fraction * rho_max, np.nan)
             grid = np.where(np.isfinite(rho_l), rho_l, 1.0)[:, None, None]
             rounded = np.where(np.isfinite(rho_l)[:, None, None], round_to_grid(pruned, grid), pruned)
-            err = np.array([float(theory.lemma_4_4_rounding_error(rho_l[t], j_count[t]))
-                            if np.isfinite(rho_l[t]) and j_count[t] > 0 else np.inf for t in range(trials)])
+            err = np.array(
+                [
+                    float(theory.lemma_4_4_rounding_error(rho_l[t], j_count[t]))
+                    if np.isfinite(rho_l[t]) and j_count[t] > 0
+                    else np.inf
+                    for t in range(trials)
+                ]
+            )
             compressed.append(rounded)
             rounding.append(err)
         else:
@@ -386,15 +433,16 @@ class SphereTail:
     n: int
     t: float
     frequency: Estimate
-    tail_code: float      # a = b = 1
-    tail_correct: float   # a = 2, b = 1/2
+    tail_code: float  # a = b = 1
+    tail_correct: float  # a = 2, b = 1/2
     tail_exact: float
     ks_distance: float
     ks_band: float
 
 
-def sphere_tail_study(n: int, t: float, samples: int, rng: np.random.Generator,
-                      delta: float = DEFAULT_DELTA) -> SphereTail:
+def sphere_tail_study(
+    n: int, t: float, samples: int, rng: np.random.Generator, delta: float = DEFAULT_DELTA
+) -> SphereTail:
     """condition-c.1: frequency of |<v, x>| >= t, and the DKW distance of |<v, x>| to the theory's exact law."""
     from ._tolerance import dkw, ks_distance
 
@@ -405,8 +453,16 @@ def sphere_tail_study(n: int, t: float, samples: int, rng: np.random.Generator,
     sub = sub[(sub > 0) & (sub < 1)]
     ks = ks_distance(sub, lambda v: 1.0 - np.asarray(exact(v, n), dtype=float))
     tail = theory.condition_c_1_tail
-    return SphereTail(n, t, freq, float(tail(t, n, 1.0, 1.0)), float(tail(t, n, 2.0, 0.5)),
-                      float(exact(t, n)), ks, dkw(sub.size, delta).halfwidth)
+    return SphereTail(
+        n,
+        t,
+        freq,
+        float(tail(t, n, 1.0, 1.0)),
+        float(tail(t, n, 2.0, 0.5)),
+        float(exact(t, n)),
+        ks,
+        dkw(sub.size, delta).halfwidth,
+    )
 
 
 @dataclass(frozen=True)
@@ -424,9 +480,18 @@ class UnionEventStudy:
     failure: Estimate
 
 
-def lemma_c_1_study(m: int, d_in: int, r: int, trials: int, rng: np.random.Generator, a: float = 1.0,
-                    b: float = 1.0, target_failure: float = 0.01, code: bool = False,
-                    delta: float = DEFAULT_DELTA) -> UnionEventStudy:
+def lemma_c_1_study(
+    m: int,
+    d_in: int,
+    r: int,
+    trials: int,
+    rng: np.random.Generator,
+    a: float = 1.0,
+    b: float = 1.0,
+    target_failure: float = 0.01,
+    code: bool = False,
+    delta: float = DEFAULT_DELTA,
+) -> UnionEventStudy:
     """lemma-c.1: failure frequency over ``trials`` training sets of m points uniform on S^{d_in - 1}.
 
     t solves m r a exp(-b t^2 d_in) = target_failure (``theory.condition_c_1_t``), or the released code's

@@ -7,6 +7,7 @@ Assumption 3.1 throughout: entries i.i.d. ``N(0, Psi)``; pruning is ``numerics.a
 Every estimator is a pure function of its parameters and a numpy ``Generator`` and returns ``Estimate``
 records whose intervals hold with probability ``>= 1 - delta`` (no CLT; see ``numerics._tolerance``).
 """
+
 from __future__ import annotations
 
 import math
@@ -60,8 +61,9 @@ def bernoulli_estimate(name: str, successes: int, samples: int, delta: float = D
     return Estimate(name, successes / samples, lo, hi, int(samples), "clopper-pearson", delta)
 
 
-def prune_frequency(d: float, psi: float, samples: int, rng: np.random.Generator,
-                    delta: float = DEFAULT_DELTA) -> Estimate:
+def prune_frequency(
+    d: float, psi: float, samples: int, rng: np.random.Generator, delta: float = DEFAULT_DELTA
+) -> Estimate:
     """lemma-4.1 / algorithm-1: frequency with which Algorithm 1 zeroes an N(0, psi) entry (1-D: no diagonal)."""
     samples = _check_samples(samples)
     pruned = 0
@@ -88,8 +90,9 @@ def delta_power_moment_quadrature(power: int, d: float, psi: float) -> float:
     return value + abs(err) + 1e-12 * abs(value)
 
 
-def lemma_4_1_moments(d: float, psi: float, samples: int, rng: np.random.Generator,
-                      delta: float = DEFAULT_DELTA) -> dict[str, Estimate]:
+def lemma_4_1_moments(
+    d: float, psi: float, samples: int, rng: np.random.Generator, delta: float = DEFAULT_DELTA
+) -> dict[str, Estimate]:
     """lemma-4.1: median-of-means estimates of E[Delta], E[Delta^2], E[Delta^4] for an off-diagonal entry.
 
     ``Delta = A - Ahat`` with ``A ~ N(0, psi)`` pruned by Algorithm 1.  Each interval is a median-of-means
@@ -102,7 +105,7 @@ def lemma_4_1_moments(d: float, psi: float, samples: int, rng: np.random.Generat
     for size in _blocks(samples):
         a = rng.normal(0.0, math.sqrt(psi), size)
         pruned, _ = algorithm_1(a, d, psi=psi, generator=rng)
-        deltas[start:start + size] = a - pruned
+        deltas[start : start + size] = a - pruned
         start += size
     out = {}
     for name, power in (("E_Delta", 1), ("E_Delta2", 2), ("E_Delta4", 4)):
@@ -118,8 +121,9 @@ def moment_tolerance(power: int, d: float, psi: float, samples: int, delta: floa
     return median_of_means(samples, delta_power_moment_quadrature(2 * power, d, psi), delta)
 
 
-def lemma_d_2_frequency(d: float, psi: float, p_min: float, samples: int, rng: np.random.Generator,
-                        delta: float = DEFAULT_DELTA) -> Estimate:
+def lemma_d_2_frequency(
+    d: float, psi: float, p_min: float, samples: int, rng: np.random.Generator, delta: float = DEFAULT_DELTA
+) -> Estimate:
     """lemma-d.2: frequency of N(0, psi) entries whose Algorithm-1 pruning probability is >= p_min."""
     samples = _check_samples(samples)
     prob = _probability_function("numpy")
@@ -130,8 +134,16 @@ def lemma_d_2_frequency(d: float, psi: float, p_min: float, samples: int, rng: n
     return bernoulli_estimate("P(prune prob >= p_min)", hits, samples, delta)
 
 
-def lemma_d_2_count_tail(d: float, psi: float, p_min: float, entries: int, k: int, trials: int,
-                         rng: np.random.Generator, delta: float = DEFAULT_DELTA) -> Estimate:
+def lemma_d_2_count_tail(
+    d: float,
+    psi: float,
+    p_min: float,
+    entries: int,
+    k: int,
+    trials: int,
+    rng: np.random.Generator,
+    delta: float = DEFAULT_DELTA,
+) -> Estimate:
     """lemma-d.2: frequency, over ``trials`` matrices of ``entries`` N(0, psi) entries, that at least
     ``k`` entries have pruning probability >= p_min (to compare with the binomial tail)."""
     trials = _check_samples(trials)
@@ -157,9 +169,17 @@ def sample_below_threshold(d: float, psi: float, p_min: float, shape, rng: np.ra
     return sd * special.ndtri(u)
 
 
-def lemma_d_3_frequency(d: float, psi: float, p_min: float, entries: int, k_prime: int, trials: int,
-                        rng: np.random.Generator, at_threshold: bool = False,
-                        delta: float = DEFAULT_DELTA) -> Estimate:
+def lemma_d_3_frequency(
+    d: float,
+    psi: float,
+    p_min: float,
+    entries: int,
+    k_prime: int,
+    trials: int,
+    rng: np.random.Generator,
+    at_threshold: bool = False,
+    delta: float = DEFAULT_DELTA,
+) -> Estimate:
     """lemma-d.3: frequency that Algorithm 1 prunes at least ``k_prime`` of ``entries`` entries whose
     pruning probability is >= p_min.  The claim: this is >= P(Bin(entries, p_min) >= k_prime).
 

@@ -16,12 +16,13 @@ fails on: see ``adversarial_failure``).
 Every closed form (the sketch size of Theorem 5.1 and the parameter counts) comes from ``theory``
 from ``theory``; nothing is re-typed here.
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sps
@@ -31,9 +32,17 @@ from scipy.stats import beta as _beta_dist
 import theory
 
 __all__ = [
-    "bipartite_ensemble", "distributed_sparse_matrix", "sketch", "l1_recover", "RecoveryResult",
-    "sketch_recovery_study", "smallest_sufficient_m", "parameter_counts", "time_recovery",
-    "adversarial_failure", "default_delta",
+    "bipartite_ensemble",
+    "distributed_sparse_matrix",
+    "sketch",
+    "l1_recover",
+    "RecoveryResult",
+    "sketch_recovery_study",
+    "smallest_sufficient_m",
+    "parameter_counts",
+    "time_recovery",
+    "adversarial_failure",
+    "default_delta",
 ]
 
 
@@ -94,8 +103,11 @@ def bipartite_ensemble(m: int, p: int, delta: int, seed=None) -> np.ndarray:
     m, p, delta = _check_ensemble_args(m, p, delta)
     rng = _generator(seed)
     # the delta smallest of m iid uniforms per column are a uniform delta-subset of the rows
-    rows = np.argpartition(rng.random((m, p)), delta - 1, axis=0)[:delta] if delta < m else \
-        np.broadcast_to(np.arange(m)[:, None], (m, p))
+    rows = (
+        np.argpartition(rng.random((m, p)), delta - 1, axis=0)[:delta]
+        if delta < m
+        else np.broadcast_to(np.arange(m)[:, None], (m, p))
+    )
     out = np.zeros((m, p), dtype=np.float64)
     out[rows, np.broadcast_to(np.arange(p), rows.shape)] = 1.0
     return out
@@ -140,6 +152,7 @@ def sketch(X: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class RecoveryResult:
     """Outcome of ``l1_recover``: the minimiser, whether it equals the true X, the LP's time."""
+
     X_hat: np.ndarray
     success: bool
     max_abs_error: float
@@ -147,8 +160,9 @@ class RecoveryResult:
     lp_status: int
 
 
-def l1_recover(Y: np.ndarray, A: np.ndarray, B: np.ndarray, X_true: np.ndarray | None = None,
-               tol: float = 1e-6) -> RecoveryResult:
+def l1_recover(
+    Y: np.ndarray, A: np.ndarray, B: np.ndarray, X_true: np.ndarray | None = None, tol: float = 1e-6
+) -> RecoveryResult:
     """theorem-5.1: solve min ||X||_1 s.t. A X B^T = Y as a linear programme (HiGHS).
 
     With column-major vec, vec(A X B^T) = (B kron A) vec(X); writing X = U - V, U, V >= 0, the LP is
@@ -210,15 +224,32 @@ def _study_config(config: tuple) -> dict:
     outcomes = [_one_trial(p, j, m, dlt, rng, tol) for _ in range(trials)]
     wins = sum(o.success for o in outcomes)
     lo, hi = _clopper_pearson(wins, trials, level)
-    return {"p": p, "j": j, "m": m, "delta": dlt, "trials": trials, "successes": wins,
-            "rate": wins / trials, "ci_low": lo, "ci_high": hi,
-            "mean_solve_seconds": float(np.mean([o.solve_seconds for o in outcomes])),
-            "m_over_theorem": m / scale if scale > 0 else float("inf")}
+    return {
+        "p": p,
+        "j": j,
+        "m": m,
+        "delta": dlt,
+        "trials": trials,
+        "successes": wins,
+        "rate": wins / trials,
+        "ci_low": lo,
+        "ci_high": hi,
+        "mean_solve_seconds": float(np.mean([o.solve_seconds for o in outcomes])),
+        "m_over_theorem": m / scale if scale > 0 else float("inf"),
+    }
 
 
-def sketch_recovery_study(p_values: Iterable[int], j_values: Iterable[int], m_values: Iterable[int],
-                          delta: int | None = None, trials: int = 20, seed: int = 0,
-                          tol: float = 1e-6, level: float = 0.95, workers: int = 1) -> list[dict]:
+def sketch_recovery_study(
+    p_values: Iterable[int],
+    j_values: Iterable[int],
+    m_values: Iterable[int],
+    delta: int | None = None,
+    trials: int = 20,
+    seed: int = 0,
+    tol: float = 1e-6,
+    level: float = 0.95,
+    workers: int = 1,
+) -> list[dict]:
     """theorem-5.1: empirical rate of exact L1 recovery over (p, j, m), fresh (A, B, X) per trial.
 
     ``delta=None`` uses ``default_delta(p)`` = ceil(ln p).  Each configuration draws from
@@ -273,13 +304,20 @@ def smallest_sufficient_m(records: Sequence[dict], target: float = 0.9) -> list[
                 m_star = rec["m"]
                 break
         scale = float(theory.theorem_5_1_sketch_size(j, p, 1.0)) if p > 1 else float("nan")
-        out.append({"p": p, "j": j, "m_star": m_star, "sqrt_jp_ln_p": scale,
-                    "ratio": (m_star / scale) if (m_star is not None and scale > 0) else None,
-                    "m_star_sq_over_jp": (m_star ** 2 / (j * p)) if m_star is not None else None})
+        out.append(
+            {
+                "p": p,
+                "j": j,
+                "m_star": m_star,
+                "sqrt_jp_ln_p": scale,
+                "ratio": (m_star / scale) if (m_star is not None and scale > 0) else None,
+                "m_star_sq_over_jp": (m_star**2 / (j * p)) if m_star is not None else None,
+            }
+        )
     return out
 
 
-def parameter_counts(p: int, j: int, m: int, J: int | None = None, r: int = 2 ** 8) -> dict:
+def parameter_counts(p: int, j: int, m: int, J: int | None = None, r: int = 2**8) -> dict:
     """theorem-5.2 / lemma-d.1: what each description charges for a p x p layer.
 
     sketch_entries = m^2 (Theorem 5.2 counts the m x m sketch), dense = p^2, and the naive sparse
@@ -297,16 +335,23 @@ def parameter_counts(p: int, j: int, m: int, J: int | None = None, r: int = 2 **
     c_m = m / float(theory.theorem_5_1_sketch_size(j, p, 1.0)) if p > 1 else None
     sketch_entries = float(theory.sketch_parameter_count(j, p, c_m)) if c_m else float(m * m)
     naive = float(theory.naive_sparse_log_count(p, p, J, r))
-    return {"p": p, "j": j, "m": m, "J": J, "r": r,
-            "sketch_entries": sketch_entries,
-            "dense": float(theory.dense_parameter_count(p, p)),
-            "naive_sparse_log_count": naive,
-            "sketch_log_count": sketch_entries * math.log(r),
-            "dense_log_count": float(theory.dense_parameter_count(p, p)) * math.log(r)}
+    return {
+        "p": p,
+        "j": j,
+        "m": m,
+        "J": J,
+        "r": r,
+        "sketch_entries": sketch_entries,
+        "dense": float(theory.dense_parameter_count(p, p)),
+        "naive_sparse_log_count": naive,
+        "sketch_log_count": sketch_entries * math.log(r),
+        "dense_log_count": float(theory.dense_parameter_count(p, p)) * math.log(r),
+    }
 
 
-def time_recovery(p: int = 64, j: int = 2, m: int | None = None, delta: int | None = None, seed: int = 0,
-                  repeats: int = 1) -> float:
+def time_recovery(
+    p: int = 64, j: int = 2, m: int | None = None, delta: int | None = None, seed: int = 0, repeats: int = 1
+) -> float:
     """theorem-5.1: median seconds of one L1 recovery (LP build + HiGHS solve) of a random
     j-distributed-sparse p x p matrix; m defaults to ceil(sqrt(j p) ln p) capped at p - 1 (a regime
     where recovery succeeds), delta to ceil(ln p).  Used by ``numerics.bench``."""
@@ -345,8 +390,12 @@ def adversarial_failure(p: int, m: int, delta: int | None = None, seed=None) -> 
     B = bipartite_ensemble(m, p, delta, rng)
     best = None
     for i in range(p):  # sparsest L1-minimal null vector with h_i = 1
-        eq = sps.vstack([sps.hstack([sps.csr_matrix(A), -sps.csr_matrix(A)]),
-                         sps.csr_matrix(([1.0, -1.0], ([0, 0], [i, p + i])), shape=(1, 2 * p))])
+        eq = sps.vstack(
+            [
+                sps.hstack([sps.csr_matrix(A), -sps.csr_matrix(A)]),
+                sps.csr_matrix(([1.0, -1.0], ([0, 0], [i, p + i])), shape=(1, 2 * p)),
+            ]
+        )
         res = linprog(np.ones(2 * p), A_eq=eq, b_eq=np.r_[np.zeros(m), 1.0], bounds=(0, None), method="highs")
         if res.x is None:
             continue
@@ -365,5 +414,14 @@ def adversarial_failure(p: int, m: int, delta: int | None = None, seed=None) -> 
     X[S, k] += h[S]
     j_X = int(max((X != 0).sum(axis=0).max(), (X != 0).sum(axis=1).max()))
     result = l1_recover(sketch(X, A, B), A, B, X)
-    return {"X": X, "A": A, "B": B, "null_vector": h, "j_X": j_X, "nnz": int(np.count_nonzero(X)),
-            "null_support": int(support.size), "recovered": result.success, "result": result}
+    return {
+        "X": X,
+        "A": A,
+        "B": B,
+        "null_vector": h,
+        "j_X": j_X,
+        "nnz": int(np.count_nonzero(X)),
+        "null_support": int(support.size),
+        "recovered": result.success,
+        "result": result,
+    }

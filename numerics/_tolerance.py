@@ -44,12 +44,13 @@ errors down to p = 0.1; the moments of Lemma 4.1 need ~10^6 samples and the quad
 (the crude bound E[A^4] = 3 Psi^2 would need ~10^7).  Tests that claim to reject a wrong formula assert
 the computed miss bound first (``Tolerance.miss``), so the power is never assumed.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Callable
 
 import numpy as np
 from scipy import stats
@@ -87,7 +88,7 @@ class Tolerance:
         """The (1 - delta) confidence interval ``estimate +- halfwidth``."""
         return (float(estimate) - self.halfwidth, float(estimate) + self.halfwidth)
 
-    def power(self, true_value: float, wrong_value: float, truth: "Tolerance | None" = None) -> float:
+    def power(self, true_value: float, wrong_value: float, truth: Tolerance | None = None) -> float:
         """Lower bound on the probability that this band rejects a claim of ``wrong_value`` when the
         truth is ``true_value``: ``1 - tail(|wrong - true| - halfwidth)`` (0 when the gap is inside
         the band).  ``truth`` supplies a tail bound valid under the true distribution when this band's
@@ -97,7 +98,7 @@ class Tolerance:
             return 0.0
         return max(0.0, 1.0 - (truth or self).tail(gap))
 
-    def miss(self, true_value: float, wrong_value: float, truth: "Tolerance | None" = None) -> float:
+    def miss(self, true_value: float, wrong_value: float, truth: Tolerance | None = None) -> float:
         """Upper bound on the probability that a claim of ``wrong_value`` is wrongly accepted."""
         gap = abs(float(wrong_value) - float(true_value)) - self.halfwidth
         return 1.0 if gap <= 0 else min(1.0, (truth or self).tail(gap))
@@ -269,8 +270,10 @@ def detection_table(delta: float = DEFAULT_DELTA, relative_error: float = 0.10) 
         for p in (0.1, 0.5):
             wrong = p * (1 + relative_error)
             band, truth = bernoulli(n, wrong, delta), bernoulli(n, p, delta)
-            rows.append(f"{'bernoulli(p=' + str(p) + ')':<22}{n:>10}  {p:>7.3g}  {band.halfwidth:>10.4g}  "
-                        f"{band.miss(p, wrong, truth):.3g}")
+            rows.append(
+                f"{'bernoulli(p=' + str(p) + ')':<22}{n:>10}  {p:>7.3g}  {band.halfwidth:>10.4g}  "
+                f"{band.miss(p, wrong, truth):.3g}"
+            )
     # E[Delta^2] at d = 1, Psi = 1 from the theory; Var(Delta^2) <= E[A^4] = 3 Psi^2 (crude), or
     # <= E[Delta^4] (~0.19; what the quadrature bound in numerics._montecarlo gives)
     mu = float(theory.lemma_4_1_second_moment(1.0, 1.0))
@@ -278,6 +281,7 @@ def detection_table(delta: float = DEFAULT_DELTA, relative_error: float = 0.10) 
     for n in (200_000, 1_000_000, 2_000_000):
         for label, var in (("MoM E[D^2], var<=3", 3.0), (f"MoM E[D^2], var<={tight:.3g}", tight)):
             tol = median_of_means(n, var, delta)
-            rows.append(f"{label:<22}{n:>10}  {mu:>7.3g}  {tol.halfwidth:>10.4g}  "
-                        f"{tol.miss(mu, mu * (1 + relative_error)):.3g}")
+            rows.append(
+                f"{label:<22}{n:>10}  {mu:>7.3g}  {tol.halfwidth:>10.4g}  {tol.miss(mu, mu * (1 + relative_error)):.3g}"
+            )
     return "\n".join(rows)

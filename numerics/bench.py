@@ -5,6 +5,7 @@ a plain ``rng.random(n) < p`` pass over the same number of entries, for numpy an
 when available), and prints the ratio; then the L1 sketch-recovery solve time for p = 64 when
 ``numerics._sketching`` provides ``time_recovery``.  Figures are medians over ``--repeats`` runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,8 +34,14 @@ def numpy_figures(size: int = 4096, repeats: int = 5, seed: int = 0) -> dict:
     p = np.float32(0.5)
     algo = _median_seconds(lambda: algorithm_1(w, 1.0, generator=rng), repeats)
     floor = _median_seconds(lambda: rng.random(w.size, dtype=np.float32) < p, repeats)
-    return {"backend": "numpy", "size": size, "algorithm_1_s": algo, "floor_s": floor, "ratio": algo / floor,
-            "entries_per_s": w.size / algo}
+    return {
+        "backend": "numpy",
+        "size": size,
+        "algorithm_1_s": algo,
+        "floor_s": floor,
+        "ratio": algo / floor,
+        "entries_per_s": w.size / algo,
+    }
 
 
 def torch_figures(size: int = 4096, repeats: int = 5, seed: int = 0, device: str = "cpu") -> dict:
@@ -53,13 +60,19 @@ def torch_figures(size: int = 4096, repeats: int = 5, seed: int = 0, device: str
         sync()
 
     def run_floor():
-        torch.rand(w.numel(), generator=gen, device=device) < 0.5
+        _ = torch.rand(w.numel(), generator=gen, device=device) < 0.5
         sync()
 
     algo = _median_seconds(run_algo, repeats)
     floor = _median_seconds(run_floor, repeats)
-    return {"backend": f"torch-{device}", "size": size, "algorithm_1_s": algo, "floor_s": floor,
-            "ratio": algo / floor, "entries_per_s": w.numel() / algo}
+    return {
+        "backend": f"torch-{device}",
+        "size": size,
+        "algorithm_1_s": algo,
+        "floor_s": floor,
+        "ratio": algo / floor,
+        "entries_per_s": w.numel() / algo,
+    }
 
 
 def sketch_figure(p: int = 64, j: int = 2, m: int = 28) -> dict:
@@ -87,12 +100,16 @@ def main(argv: list[str] | None = None) -> int:
         pass
     print(f"Algorithm 1 on a {args.size} x {args.size} float32 matrix (median of {args.repeats}):")
     for r in rows:
-        print(f"  {r['backend']:<12} algorithm_1 {r['algorithm_1_s'] * 1e3:8.1f} ms   floor (random < p) "
-              f"{r['floor_s'] * 1e3:8.1f} ms   ratio {r['ratio']:5.2f}   {r['entries_per_s'] / 1e6:7.1f} M entries/s")
+        print(
+            f"  {r['backend']:<12} algorithm_1 {r['algorithm_1_s'] * 1e3:8.1f} ms   floor (random < p) "
+            f"{r['floor_s'] * 1e3:8.1f} ms   ratio {r['ratio']:5.2f}   {r['entries_per_s'] / 1e6:7.1f} M entries/s"
+        )
     if not args.skip_sketch:
         fig = sketch_figure()
-        print(f"sketch recovery (L1 LP, HiGHS), p = {fig['p']}, j = {fig['j']}, m = {fig['m']}: "
-              f"{fig['solve_s']:.3f} s per solve")
+        print(
+            f"sketch recovery (L1 LP, HiGHS), p = {fig['p']}, j = {fig['j']}, m = {fig['m']}: "
+            f"{fig['solve_s']:.3f} s per solve"
+        )
     return 0
 
 

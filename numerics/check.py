@@ -5,6 +5,7 @@ closed form with its (1 - 1e-6) interval and a verdict.  ``--write-evidence`` wr
 list atomically (temporary file + ``os.replace``), e.g. to ``theory/evidence/monte_carlo.json``.
 Exit status: 0 when every check ran, 2 for bad arguments (unknown id, samples <= 0).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,12 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="python -m numerics.check", description=__doc__.splitlines()[2])
     p.add_argument("ids", nargs="*", metavar="ID", help=f"claim ids (default: all): {', '.join(CHECKS)}")
-    p.add_argument("--samples", type=int, default=None,
-                   help="draws per check (entries, matrices, networks or training sets; default: per check)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        default=None,
+        help="draws per check (entries, matrices, networks or training sets; default: per check)",
+    )
     p.add_argument("--seed", type=int, default=20240601, help="master seed (default 20240601)")
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--write-evidence", metavar="PATH", default=None, help="write the records as a JSON list")
@@ -49,8 +54,10 @@ def _table(records: list[dict]) -> str:
     lines = []
     for r in records:
         lo, hi = r["interval"]
-        lines.append(f"{r['id']:<15} {r['verdict']:<25} estimate {r['estimate']:.6g}  interval [{lo:.6g}, {hi:.6g}]  "
-                     f"samples {r['samples']}  seed {r['seed']}")
+        lines.append(
+            f"{r['id']:<15} {r['verdict']:<25} estimate {r['estimate']:.6g}  interval [{lo:.6g}, {hi:.6g}]  "
+            f"samples {r['samples']}  seed {r['seed']}"
+        )
         lines.append(f"    closed form: {r['closed_form']}")
         lines.append(f"    {r['evidence']}")
     return "\n".join(lines)
@@ -63,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
 
     unknown = [i for i in args.ids if i not in CHECKS]
     if unknown:
-        print(f"numerics.check: error: unknown claim id(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}",
-              file=sys.stderr)
+        print(
+            f"numerics.check: error: unknown claim id(s) {', '.join(unknown)}; known: {', '.join(CHECKS)}",
+            file=sys.stderr,
+        )
         return 2
     if args.samples is not None and args.samples <= 0:
         print(f"numerics.check: error: --samples must be a positive integer (got {args.samples})", file=sys.stderr)
@@ -73,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from tqdm import tqdm
     except ImportError:  # pragma: no cover
+
         def tqdm(it, **_):
             return it
+
     records = []
     for claim_id in tqdm(ids, desc="numerics.check", unit="claim", file=sys.stderr, disable=None):
         check, default = CHECKS[claim_id]

@@ -6,6 +6,7 @@
   the pytest header, so any failure is reproducible with the same seed.
 - Real-data tests find MNIST through ``MBP_DATA_DIR`` or ``../shared/data/mnist`` beside the checkout.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,11 +18,21 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=25,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("random", derandomize=False, deadline=None, max_examples=25, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "random",
+    derandomize=False,
+    deadline=None,
+    max_examples=25,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +40,10 @@ MASTER_SEED = int(os.environ.get("MBP_TEST_SEED", "20240601"))
 
 
 def pytest_report_header(config):
-    return [f"MBP_TEST_SEED={MASTER_SEED} (set it to reproduce or vary Monte-Carlo draws); "
-            f"HYPOTHESIS_PROFILE={os.environ.get('HYPOTHESIS_PROFILE', 'ci')}"]
+    return [
+        f"MBP_TEST_SEED={MASTER_SEED} (set it to reproduce or vary Monte-Carlo draws); "
+        f"HYPOTHESIS_PROFILE={os.environ.get('HYPOTHESIS_PROFILE', 'ci')}"
+    ]
 
 
 @pytest.fixture
@@ -41,7 +54,7 @@ def master_seed() -> int:
 @pytest.fixture
 def rng(request) -> np.random.Generator:
     """A generator seeded from the master seed and the test's name (independent streams per test)."""
-    digest = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], 'little')
+    digest = int.from_bytes(hashlib.sha256(request.node.nodeid.encode()).digest()[:4], "little")
     return np.random.default_rng([MASTER_SEED, digest])
 
 

@@ -1,4 +1,5 @@
 """Shared test helpers: a reference numpy ReLU MLP (bias-free, last layer linear; the setting of Lemma B.2)."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Shared Hypothesis strategies, named for what they generate (used across tests/numerics)."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, settings

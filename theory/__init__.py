@@ -5,6 +5,7 @@ Each result is a ``Formula`` (scalar arguments) or ``LayerFormula`` (per-layer a
 ``Formula.torch(...)`` evaluates with torch; ``LayerFormula.log10(...)`` gives log10 as a sum of
 logs.  Arguments are validated from the symbols' assumptions (ValueError naming the rule).
 """
+
 from ._baselines import (
     bartlett_2017_code,
     bartlett_2017_literature,

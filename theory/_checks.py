@@ -3,6 +3,7 @@
 Each function returns (passed: bool, sentence: str).  The sentence states what was compared and the
 largest discrepancy, so the ledger's evidence is something a reader can follow.
 """
+
 from __future__ import annotations
 
 import mpmath as mp
@@ -19,15 +20,17 @@ def quadrature_vs_closed_form(name: str, integrand: sp.Expr, closed: sp.Expr, re
     worst = 0.0
     for dv, pv in _POINTS:
         f = sp.lambdify(x, integrand.subs({d: dv, Psi: pv}), "mpmath")
-        dens = lambda z, pv=pv: mp.exp(-z**2 / (2 * pv)) / mp.sqrt(2 * mp.pi * pv)
-        quad = mp.quad(lambda z: f(z) * dens(z), [-mp.inf, 0, mp.inf])
+        dens = lambda z, pv=pv: mp.exp(-(z**2) / (2 * pv)) / mp.sqrt(2 * mp.pi * pv)
+        quad = mp.quad(lambda z, f=f, dens=dens: f(z) * dens(z), [-mp.inf, 0, mp.inf])
         exact = sp.N(closed.subs({d: dv, Psi: pv}), 30)
         scale = max(abs(float(exact)), 1e-300)
         err = abs(float(quad) - float(exact)) if exact == 0 else abs(float(quad) - float(exact)) / scale
         worst = max(worst, err)
     ok = worst <= rel_tol
-    return ok, (f"{name}: mpmath quadrature against the Gaussian density at (d, Psi) in {list(_POINTS)} "
-                f"agrees with the closed form to {worst:.1e} (relative; tolerance {rel_tol:.0e})")
+    return ok, (
+        f"{name}: mpmath quadrature against the Gaussian density at (d, Psi) in {list(_POINTS)} "
+        f"agrees with the closed form to {worst:.1e} (relative; tolerance {rel_tol:.0e})"
+    )
 
 
 def sphere_tail_check(a_val: float, b_val: float, dims=(3, 10, 100, 784, 2500)):
@@ -48,9 +51,11 @@ def sphere_tail_check(a_val: float, b_val: float, dims=(3, 10, 100, 784, 2500)):
             ratio = ex / assumed
             if ratio > worst_ratio:
                 worst_ratio, where = ratio, (nv, float(tv))
-    return worst_ratio <= 1.0, (f"a={a_val:g}, b={b_val:g}: max over n in {list(dims)} and t in [0.02, 0.98] of "
-                                f"exact tail / assumed tail = {worst_ratio:.3g} at (n, t) = "
-                                f"({where[0]}, {where[1]:.2f})")
+    return worst_ratio <= 1.0, (
+        f"a={a_val:g}, b={b_val:g}: max over n in {list(dims)} and t in [0.02, 0.98] of "
+        f"exact tail / assumed tail = {worst_ratio:.3g} at (n, t) = "
+        f"({where[0]}, {where[1]:.2f})"
+    )
 
 
 def erf_probability_check(closed: sp.Expr, rel_tol: float = 1e-12):
@@ -64,5 +69,7 @@ def erf_probability_check(closed: sp.Expr, rel_tol: float = 1e-12):
             thr = np.sqrt(dv * np.log(1 / pv))  # in units of sqrt(Psi)
             ref = norm.cdf(thr) - norm.cdf(-thr)
             worst = max(worst, abs(f(dv, pv) - ref) / ref)
-    return worst <= rel_tol, (f"erf form against scipy's normal CDF on the threshold solved independently "
-                              f"(12 grid points): max relative difference {worst:.1e}")
+    return worst <= rel_tol, (
+        f"erf form against scipy's normal CDF on the threshold solved independently "
+        f"(12 grid points): max relative difference {worst:.1e}"
+    )

@@ -1,4 +1,5 @@
 """The record of one paper statement in the claim ledger."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,8 +32,8 @@ class Claim:
 
     id: str
     title: str
-    statement: str                      # LaTeX
-    status: tuple[str, ...]             # subset of STATUSES
+    statement: str  # LaTeX
+    status: tuple[str, ...]  # subset of STATUSES
     assumptions: list[str] = field(default_factory=list)
     results: dict[str, sp.Basic] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)

@@ -6,9 +6,11 @@ it substitutes the actual depth, expands the sums and products, and lambdifies o
 ``log10(...)`` evaluates the base-10 logarithm from the expanded logarithm (sums of logs), so
 products of many norms never overflow.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -40,8 +42,15 @@ class LayerFormula:
     length L >= 1.  Validation follows the symbols' assumptions (see ``theory._numeric``).
     """
 
-    def __init__(self, name: str, claim_id: str, expr, layer_args: Sequence[sp.IndexedBase],
-                 scalar_args: Sequence[sp.Symbol] = (), doc: str = ""):
+    def __init__(
+        self,
+        name: str,
+        claim_id: str,
+        expr,
+        layer_args: Sequence[sp.IndexedBase],
+        scalar_args: Sequence[sp.Symbol] = (),
+        doc: str = "",
+    ):
         self.name = name
         self.claim_id = claim_id
         self._expr = expr if isinstance(expr, sp.Basic) else None

@@ -4,9 +4,10 @@ Condition C.1 and Lemma C.1.
 Lemma 4.2's bracket ``Gamma`` is derived by summing Lemma 4.1's moments over the entries of the
 ``d1 x d2`` difference matrix with the diagonal kept (its diagonal entries of Delta are 0).
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -20,7 +21,7 @@ row_i = sp.Symbol("i", positive=True, integer=True)
 col_j = sp.Symbol("j_col", positive=True, integer=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def offdiagonal_counts() -> dict:
     """Off-diagonal entries per row and per column of a d1 x d2 matrix, and in total.
 
@@ -35,7 +36,7 @@ def offdiagonal_counts() -> dict:
     return {"row_count(i)": row_count, "row_max": row_max, "col_max": col_max, "total": total}
 
 
-@lru_cache(maxsize=None)
+@cache
 def lemma_4_2_derivation() -> dict:
     """Lemma 4.2: Latala's bracket for Delta = A - Ahat (diagonal kept), then Markov.
 
@@ -54,7 +55,9 @@ def lemma_4_2_derivation() -> dict:
     gamma_full = C * (sp.sqrt(d2 * s2) + sp.sqrt(d1 * s2) + (d1 * d2 * s4) ** sp.Rational(1, 4))
     markov_fail = sp.simplify((lam * sp.Symbol("G", positive=True)) ** -1 * sp.Symbol("G", positive=True))
     steps = [
-        Step("Lemma B.1 (Latala): E||X|| \\le C[max_i \\sqrt{\\sum_j E X_{ij}^2} + max_j \\sqrt{\\sum_i E X_{ij}^2} + (\\sum_{ij} E X_{ij}^4)^{1/4}]"),
+        Step(
+            "Lemma B.1 (Latala): E||X|| \\le C[max_i \\sqrt{\\sum_j E X_{ij}^2} + max_j \\sqrt{\\sum_i E X_{ij}^2} + (\\sum_{ij} E X_{ij}^4)^{1/4}]"
+        ),
         Step("Off-diagonal entries in row i: \\sum_{j=1}^{d_2} (1 - \\delta_{ij}) =", counts["row_count(i)"]),
         Step("Largest row count (some row misses the diagonal iff d_1 > d_2):", counts["row_max"]),
         Step("Largest column count:", counts["col_max"]),
@@ -66,26 +69,34 @@ def lemma_4_2_derivation() -> dict:
 
 
 lemma_4_2_gamma = Formula(
-    "Gamma", "lemma-4.2", lambda: lemma_4_2_derivation()["Gamma"], (d1, d2, d, Psi, C),
-    "lemma-4.2: Gamma_l >= E||A - Ahat||_2 for a d1 x d2 layer, diagonal kept (C = Latala's constant).")
+    "Gamma",
+    "lemma-4.2",
+    lambda: lemma_4_2_derivation()["Gamma"],
+    (d1, d2, d, Psi, C),
+    "lemma-4.2: Gamma_l >= E||A - Ahat||_2 for a d1 x d2 layer, diagonal kept (C = Latala's constant).",
+)
 lemma_4_2_markov_failure = Formula(
-    "markov_failure", "lemma-4.2", lambda: lemma_4_2_derivation()["markov_failure"], (lam,),
-    "lemma-4.2: P(||Delta||_2 >= lam * Gamma) <= 1/lam (Markov; lam > 0).")
+    "markov_failure",
+    "lemma-4.2",
+    lambda: lemma_4_2_derivation()["markov_failure"],
+    (lam,),
+    "lemma-4.2: P(||Delta||_2 >= lam * Gamma) <= 1/lam (Markov; lam > 0).",
+)
 
 # ---------------------------------------------------------------------------------------
 # Lemma B.2 (perturbation), Lemma 4.3 / B.3, Lemma 4.4 (rounding)
 # ---------------------------------------------------------------------------------------
-S = layer_symbol("S_l", positive=True)           # ||A^l||_2
-U = layer_symbol("U_l", nonnegative=True)        # ||U^l||_2 (perturbation norms)
-G = layer_symbol("Gamma_l", positive=True)       # Gamma_l
-LAM = layer_symbol("lam_l", positive=True)       # lambda_l
-RHO = layer_symbol("rho_l", nonnegative=True)    # rho_l
-JJ = layer_symbol("J_l", nonnegative=True)       # nonzeros J_l
-KAPPA = layer_symbol("kappa_l", positive=True)   # kappa_l (Lemma C.1)
-x_norm = sp.Symbol("x_norm", positive=True)    # ||x|| (or its max over the data)
+S = layer_symbol("S_l", positive=True)  # ||A^l||_2
+U = layer_symbol("U_l", nonnegative=True)  # ||U^l||_2 (perturbation norms)
+G = layer_symbol("Gamma_l", positive=True)  # Gamma_l
+LAM = layer_symbol("lam_l", positive=True)  # lambda_l
+RHO = layer_symbol("rho_l", nonnegative=True)  # rho_l
+JJ = layer_symbol("J_l", nonnegative=True)  # nonzeros J_l
+KAPPA = layer_symbol("kappa_l", positive=True)  # kappa_l (Lemma C.1)
+x_norm = sp.Symbol("x_norm", positive=True)  # ||x|| (or its max over the data)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lemma_b_2_derivation() -> dict:
     """Lemma B.2 (Neyshabur et al. 2017): if ||U_l|| <= ||A_l||/L for all l, then
     ||f_{A+U}(x) - f_A(x)|| <= e ||x|| prod_l ||A_l|| sum_l ||U_l||/||A_l||.
@@ -111,8 +122,13 @@ def lemma_b_2_derivation() -> dict:
 
 
 lemma_b_2_bound = LayerFormula(
-    "perturbation_bound", "lemma-b.2", lambda: lemma_b_2_derivation()["bound"], (S, U), (x_norm,),
-    "lemma-b.2: e ||x|| prod ||A_l|| sum ||U_l||/||A_l||; valid when ||U_l|| <= ||A_l||/L for all l.")
+    "perturbation_bound",
+    "lemma-b.2",
+    lambda: lemma_b_2_derivation()["bound"],
+    (S, U),
+    (x_norm,),
+    "lemma-b.2: e ||x|| prod ||A_l|| sum ||U_l||/||A_l||; valid when ||U_l|| <= ||A_l||/L for all l.",
+)
 
 
 def lemma_b_2_condition(spectral_norms, perturbation_norms):
@@ -126,7 +142,7 @@ def lemma_b_2_condition(spectral_norms, perturbation_norms):
     return u <= s / s.size
 
 
-@lru_cache(maxsize=None)
+@cache
 def lemma_4_3_derivation() -> dict:
     """Lemma 4.3 (= B.3): Lemma 4.2 in Lemma B.2 with ||U_l|| <= lam_l Gamma_l; union bound over layers.
 
@@ -135,17 +151,24 @@ def lemma_4_3_derivation() -> dict:
     """
     bound = lemma_b_2_derivation()["bound"].xreplace({U[l_idx]: LAM[l_idx] * G[l_idx]})
     failure = layer_sum(1 / LAM[l_idx])
-    steps = [Step("Substitute ||U_l|| \\le \\lambda_l \\Gamma_l (Lemma 4.2) into Lemma B.2:", bound),
-             Step("Union bound over the L Markov events: failure probability \\le", failure)]
+    steps = [
+        Step("Substitute ||U_l|| \\le \\lambda_l \\Gamma_l (Lemma 4.2) into Lemma B.2:", bound),
+        Step("Union bound over the L Markov events: failure probability \\le", failure),
+    ]
     return {"bound": bound, "failure": failure, "steps": steps}
 
 
 lemma_4_3_bound = LayerFormula(
-    "pruning_output_error", "lemma-4.3", lambda: lemma_4_3_derivation()["bound"], (S, LAM, G), (x_norm,),
-    "lemma-4.3: e ||x|| prod ||A_l|| sum lam_l Gamma_l/||A_l||, w.p. >= 1 - sum 1/lam_l, needs lam_l Gamma_l <= ||A_l||/L.")
+    "pruning_output_error",
+    "lemma-4.3",
+    lambda: lemma_4_3_derivation()["bound"],
+    (S, LAM, G),
+    (x_norm,),
+    "lemma-4.3: e ||x|| prod ||A_l|| sum lam_l Gamma_l/||A_l||, w.p. >= 1 - sum 1/lam_l, needs lam_l Gamma_l <= ||A_l||/L.",
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lemma_4_4_derivation() -> dict:
     """Lemma 4.4: rounding each of the J nonzeros to the nearest multiple of rho moves each by at most
     rho/2, so ||Ahat - Atilde||_2 <= ||Ahat - Atilde||_F <= rho sqrt(J) / 2; and the largest rho that
@@ -160,27 +183,36 @@ def lemma_4_4_derivation() -> dict:
     gamma_sym = sp.Symbol("Gamma", positive=True)
     rho_max = sp.solve(sp.Eq(lam * gamma_sym + frob, A_norm / L), rho)
     steps = [
-        Step("Rounding to the nearest multiple of \\rho: max |u| over the cell u \\in [-\\rho/2, \\rho/2] =", per_entry_max),
+        Step(
+            "Rounding to the nearest multiple of \\rho: max |u| over the cell u \\in [-\\rho/2, \\rho/2] =",
+            per_entry_max,
+        ),
         Step("Frobenius norm of the rounding error over the J nonzeros, an upper bound on its spectral norm:", frob),
         Step("Largest \\rho with \\lambda\\Gamma + \\rho\\sqrt{J}/2 \\le ||A||/L (Lemma B.2's condition):", rho_max[0]),
     ]
-    return {"rounding_error": frob, "rho_max": rho_max[0], "paper_rounding_error": rho * sp.sqrt(J),
-            "steps": steps}
+    return {"rounding_error": frob, "rho_max": rho_max[0], "paper_rounding_error": rho * sp.sqrt(J), "steps": steps}
 
 
 lemma_4_4_rounding_error = Formula(
-    "rounding_error", "lemma-4.4", lambda: lemma_4_4_derivation()["rounding_error"], (rho, J),
-    "lemma-4.4: ||Ahat - Atilde||_2 <= rho sqrt(J)/2 for rounding J nonzeros to multiples of rho.")
+    "rounding_error",
+    "lemma-4.4",
+    lambda: lemma_4_4_derivation()["rounding_error"],
+    (rho, J),
+    "lemma-4.4: ||Ahat - Atilde||_2 <= rho sqrt(J)/2 for rounding J nonzeros to multiples of rho.",
+)
 lemma_4_4_max_rho = Formula(
-    "rho_max", "lemma-4.4", lambda: lemma_4_4_derivation()["rho_max"],
+    "rho_max",
+    "lemma-4.4",
+    lambda: lemma_4_4_derivation()["rho_max"],
     (A_norm, L, lam, sp.Symbol("Gamma", positive=True), J),
-    "lemma-4.4: the largest rounding grid keeping lam Gamma + rho sqrt(J)/2 <= ||A||/L (may be <= 0: no valid rho).")
+    "lemma-4.4: the largest rounding grid keeping lam Gamma + rho sqrt(J)/2 <= ||A||/L (may be <= 0: no valid rho).",
+)
 
 
 # ---------------------------------------------------------------------------------------
 # Condition C.1 and Lemma C.1
 # ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def condition_c_1_derivation() -> dict:
     """Condition C.1 / Lemma C.1: the tail a exp(-b t^2 n) and the t that makes the union bound
     over m points and r singular directions fail with probability delta; the exact tail for x uniform
@@ -190,9 +222,10 @@ def condition_c_1_derivation() -> dict:
     union = m * rank * a * sp.exp(-b * t**2 * d_in)
     t_solution = [s for s in sp.solve(sp.Eq(union, delta), t) if s.is_positive is not False]
     t_lemma = sp.simplify(t_solution[0])
-    code_union = m * sp.exp(-t**2 * d_in)
-    t_code = sp.simplify([s for s in sp.solve(sp.Eq(1 - code_union, sp.Rational(99, 100)), t)
-                          if s.is_positive is not False][0])
+    code_union = m * sp.exp(-(t**2) * d_in)
+    t_code = sp.simplify(
+        [s for s in sp.solve(sp.Eq(1 - code_union, sp.Rational(99, 100)), t) if s.is_positive is not False][0]
+    )
     kappa = sp.Min(1, t * sp.sqrt(rank))
     # exact: for x uniform on S^{n-1}, <v, x>^2 ~ Beta(1/2, (n-1)/2), so
     # P(|<v,x>| >= t) = P(Beta(1/2,(n-1)/2) >= t^2) = I_{1-t^2}((n-1)/2, 1/2)
@@ -201,7 +234,6 @@ def condition_c_1_derivation() -> dict:
     s_ = sp.Symbol("s", positive=True)
     n3_density = sp.Rational(1, 2)  # uniform on [-1, 1]
     n3_tail = sp.simplify(2 * sp.integrate(n3_density, (s_, t, 1)))
-    n3_exact = sp.simplify(sp.expand_func(exact_tail.subs(n, 3)).rewrite(sp.beta))
     steps = [
         Step("Condition C.1: P(|\\langle v, x/||x|| \\rangle| \\ge t) \\le", tail),
         Step("Lemma C.1 union bound over the m points and the r right singular vectors:", union),
@@ -211,22 +243,49 @@ def condition_c_1_derivation() -> dict:
         Step("Exact tail for x uniform on the sphere S^{n-1}: ", exact_tail),
         Step("check at n = 3 (first coordinate uniform on [-1, 1]): tail 2\\int_t^1 \\tfrac12 ds =", n3_tail),
     ]
-    return {"tail": tail, "t": t_lemma, "t_code": t_code, "kappa": kappa, "exact_sphere_tail": exact_tail,
-            "n3_tail": n3_tail, "steps": steps}
+    return {
+        "tail": tail,
+        "t": t_lemma,
+        "t_code": t_code,
+        "kappa": kappa,
+        "exact_sphere_tail": exact_tail,
+        "n3_tail": n3_tail,
+        "steps": steps,
+    }
 
 
 condition_c_1_tail = Formula(
-    "tail", "condition-c.1", lambda: condition_c_1_derivation()["tail"], (t, n, a, b),
-    "condition-c.1: the assumed tail a exp(-b t^2 n) of |<v, x/||x||>| (n = input dimension).")
+    "tail",
+    "condition-c.1",
+    lambda: condition_c_1_derivation()["tail"],
+    (t, n, a, b),
+    "condition-c.1: the assumed tail a exp(-b t^2 n) of |<v, x/||x||>| (n = input dimension).",
+)
 condition_c_1_sphere_tail = Formula(
-    "exact_sphere_tail", "condition-c.1", lambda: condition_c_1_derivation()["exact_sphere_tail"], (t, n),
-    "condition-c.1: exact P(|<v,x>| >= t) for x uniform on S^{n-1} (0 < t < 1, n >= 2).")
+    "exact_sphere_tail",
+    "condition-c.1",
+    lambda: condition_c_1_derivation()["exact_sphere_tail"],
+    (t, n),
+    "condition-c.1: exact P(|<v,x>| >= t) for x uniform on S^{n-1} (0 < t < 1, n >= 2).",
+)
 condition_c_1_t = Formula(
-    "t", "lemma-c.1", lambda: condition_c_1_derivation()["t"], (m, rank, d_in, a, b, delta),
-    "lemma-c.1: t with m r a exp(-b t^2 d_in) = delta (Lemma C.1 holds for all m points w.p. >= 1 - delta).")
+    "t",
+    "lemma-c.1",
+    lambda: condition_c_1_derivation()["t"],
+    (m, rank, d_in, a, b, delta),
+    "lemma-c.1: t with m r a exp(-b t^2 d_in) = delta (Lemma C.1 holds for all m points w.p. >= 1 - delta).",
+)
 condition_c_1_t_code = Formula(
-    "t_code", "lemma-c.1", lambda: condition_c_1_derivation()["t_code"], (m, d_in),
-    "lemma-c.1: the released code's t, solving 1 - m exp(-t^2 d_in) = 0.99.")
+    "t_code",
+    "lemma-c.1",
+    lambda: condition_c_1_derivation()["t_code"],
+    (m, d_in),
+    "lemma-c.1: the released code's t, solving 1 - m exp(-t^2 d_in) = 0.99.",
+)
 condition_c_1_kappa = Formula(
-    "kappa", "lemma-c.1", lambda: condition_c_1_derivation()["kappa"], (t, rank),
-    "lemma-c.1: kappa = min(1, t sqrt(r)) multiplying ||A|| ||x|| in Lemma C.1.")
+    "kappa",
+    "lemma-c.1",
+    lambda: condition_c_1_derivation()["kappa"],
+    (t, rank),
+    "lemma-c.1: kappa = min(1, t sqrt(r)) multiplying ||A|| ||x|| in Lemma C.1.",
+)

@@ -7,9 +7,11 @@ its arguments from the symbols' assumptions (see ``theory._symbols``): positive,
 nonnegative, integer, inside (0, 1), finite.  A violation raises ``ValueError``
 naming the argument and the rule, so no NaN leaks out of a bad input.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -138,8 +140,11 @@ class Formula:
         out = self._torch(*tensors)
         if not isinstance(out, torch.Tensor):
             ref = tensors[0] if tensors else None
-            out = torch.as_tensor(out, dtype=ref.dtype if ref is not None else torch.float64,
-                                  device=ref.device if ref is not None else None)
+            out = torch.as_tensor(
+                out,
+                dtype=ref.dtype if ref is not None else torch.float64,
+                device=ref.device if ref is not None else None,
+            )
         return out
 
     def __repr__(self) -> str:

@@ -5,9 +5,10 @@ Assumption 3.1 (entries i.i.d. N(0, Psi)); the only typed-in formula is the
 algorithm's own definition: an off-diagonal entry ``x`` is zeroed with probability
 ``exp(-x**2 / (d * Psi))``.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -16,12 +17,12 @@ from ._numeric import Formula
 from ._symbols import Psi, d, i, k, n, p_min, q, x
 
 #: Algorithm 1's definition [code]: probability that an off-diagonal entry of value x is zeroed.
-PRUNE_PROBABILITY_GIVEN_ENTRY = sp.exp(-x**2 / (d * Psi))
+PRUNE_PROBABILITY_GIVEN_ENTRY = sp.exp(-(x**2) / (d * Psi))
 
 
 def gaussian_density(var: sp.Expr, at: sp.Symbol = x) -> sp.Expr:
     """Density of N(0, var) at ``at`` (Assumption 3.1)."""
-    return sp.exp(-at**2 / (2 * var)) / sp.sqrt(2 * sp.pi * var)
+    return sp.exp(-(at**2) / (2 * var)) / sp.sqrt(2 * sp.pi * var)
 
 
 def _expect(integrand: sp.Expr) -> sp.Expr:
@@ -30,7 +31,7 @@ def _expect(integrand: sp.Expr) -> sp.Expr:
     return sp.simplify(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lemma_4_1_derivation() -> dict:
     """Lemma 4.1 / Algorithm 1: pruning and keep probabilities and the moments of Delta = A - Ahat.
 
@@ -49,7 +50,9 @@ def lemma_4_1_derivation() -> dict:
         Step("Assumption 3.1: the entry is N(0, Psi), with density", gaussian_density(Psi)),
         Step("P(pruned) = \\int e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", prune),
         Step("P(kept) = \\chi(d) = 1 - P(pruned) =", keep),
-        Step("\\Delta = A\\,\\mathbf{1}[pruned]; E[\\Delta] = \\int x e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", moments[1]),
+        Step(
+            "\\Delta = A\\,\\mathbf{1}[pruned]; E[\\Delta] = \\int x e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", moments[1]
+        ),
         Step("E[\\Delta^2] = \\int x^2 e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", moments[2]),
         Step("E[\\Delta^4] = \\int x^4 e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", moments[4]),
         Step("Var[\\Delta] = E[\\Delta^2] - E[\\Delta]^2 =", variance),
@@ -82,31 +85,55 @@ def _lemma_4_1(name: str):
 
 #: Algorithm 1 [code]: zeroing probability of an entry of value x (the definition, not a result).
 algorithm_1_prune_probability = Formula(
-    "prune_probability_given_entry", "algorithm-1", PRUNE_PROBABILITY_GIVEN_ENTRY, (x, d, Psi),
-    "algorithm-1: probability that Algorithm 1 zeroes an off-diagonal entry of value x (d > 0, Psi > 0).")
+    "prune_probability_given_entry",
+    "algorithm-1",
+    PRUNE_PROBABILITY_GIVEN_ENTRY,
+    (x, d, Psi),
+    "algorithm-1: probability that Algorithm 1 zeroes an off-diagonal entry of value x (d > 0, Psi > 0).",
+)
 #: Lemma 4.1: P(an off-diagonal N(0, Psi) entry is pruned) -- independent of Psi.
 lemma_4_1_prune_probability = Formula(
-    "P_pruned", "lemma-4.1", _lemma_4_1("P_pruned"), (d,),
-    "lemma-4.1: P(pruned) of an off-diagonal entry under Assumption 3.1 (d > 0).")
+    "P_pruned",
+    "lemma-4.1",
+    _lemma_4_1("P_pruned"),
+    (d,),
+    "lemma-4.1: P(pruned) of an off-diagonal entry under Assumption 3.1 (d > 0).",
+)
 #: Lemma 4.1: chi(d) = P(kept).
 lemma_4_1_keep_probability = Formula(
-    "chi", "lemma-4.1", _lemma_4_1("chi"), (d,),
-    "lemma-4.1: chi(d) = P(kept) of an off-diagonal entry under Assumption 3.1 (d > 0).")
+    "chi",
+    "lemma-4.1",
+    _lemma_4_1("chi"),
+    (d,),
+    "lemma-4.1: chi(d) = P(kept) of an off-diagonal entry under Assumption 3.1 (d > 0).",
+)
 lemma_4_1_mean = Formula(
-    "E_Delta", "lemma-4.1", _lemma_4_1("E_Delta"), (d, Psi),
-    "lemma-4.1: E[Delta_ij] for an off-diagonal entry (d > 0, Psi > 0).")
+    "E_Delta",
+    "lemma-4.1",
+    _lemma_4_1("E_Delta"),
+    (d, Psi),
+    "lemma-4.1: E[Delta_ij] for an off-diagonal entry (d > 0, Psi > 0).",
+)
 lemma_4_1_second_moment = Formula(
-    "E_Delta2", "lemma-4.1", _lemma_4_1("E_Delta2"), (d, Psi),
-    "lemma-4.1: E[Delta_ij^2] for an off-diagonal entry (d > 0, Psi > 0).")
+    "E_Delta2",
+    "lemma-4.1",
+    _lemma_4_1("E_Delta2"),
+    (d, Psi),
+    "lemma-4.1: E[Delta_ij^2] for an off-diagonal entry (d > 0, Psi > 0).",
+)
 lemma_4_1_fourth_moment = Formula(
-    "E_Delta4", "lemma-4.1", _lemma_4_1("E_Delta4"), (d, Psi),
-    "lemma-4.1: E[Delta_ij^4] for an off-diagonal entry (d > 0, Psi > 0).")
+    "E_Delta4",
+    "lemma-4.1",
+    _lemma_4_1("E_Delta4"),
+    (d, Psi),
+    "lemma-4.1: E[Delta_ij^4] for an off-diagonal entry (d > 0, Psi > 0).",
+)
 
 
 # ---------------------------------------------------------------------------------------
 # Lemma D.2 / D.3: entries whose pruning probability is at least p_min, and the counts.
 # ---------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def lemma_d_2_derivation() -> dict:
     """Lemma D.2: P(exp(-A^2/(d Psi)) >= p_min) for A ~ N(0, Psi), and the count tail.
 
@@ -128,8 +155,13 @@ def lemma_d_2_derivation() -> dict:
         Step("Count of such entries among n i.i.d. entries ~ Bin(n, q); P(count \\ge k) =", tail_sum),
         Step("The same tail as a regularised incomplete beta function:", tail_beta),
     ]
-    return {"threshold": threshold, "P_below_threshold": probability, "tail_sum": tail_sum,
-            "tail_beta": tail_beta, "steps": steps}
+    return {
+        "threshold": threshold,
+        "P_below_threshold": probability,
+        "tail_sum": tail_sum,
+        "tail_beta": tail_beta,
+        "steps": steps,
+    }
 
 
 def binomial_tail_identity_check(max_n: int = 10) -> bool:
@@ -151,12 +183,24 @@ def binomial_tail_identity_check(max_n: int = 10) -> bool:
 
 
 lemma_d_2_threshold = Formula(
-    "threshold", "lemma-d.2", lambda: lemma_d_2_derivation()["threshold"], (d, Psi, p_min),
-    "lemma-d.2: |A| at or below this has pruning probability >= p_min (d, Psi > 0, 0 < p_min < 1).")
+    "threshold",
+    "lemma-d.2",
+    lambda: lemma_d_2_derivation()["threshold"],
+    (d, Psi, p_min),
+    "lemma-d.2: |A| at or below this has pruning probability >= p_min (d, Psi > 0, 0 < p_min < 1).",
+)
 lemma_d_2_probability = Formula(
-    "P_below_threshold", "lemma-d.2", lambda: lemma_d_2_derivation()["P_below_threshold"], (d, p_min),
-    "lemma-d.2: P(pruning probability >= p_min) for A ~ N(0, Psi) (d > 0, 0 < p_min < 1).")
+    "P_below_threshold",
+    "lemma-d.2",
+    lambda: lemma_d_2_derivation()["P_below_threshold"],
+    (d, p_min),
+    "lemma-d.2: P(pruning probability >= p_min) for A ~ N(0, Psi) (d > 0, 0 < p_min < 1).",
+)
 #: Lemma D.2/D.3: P(Bin(n, q) >= k) as the regularised incomplete beta I_q(k, n-k+1), 1 <= k <= n.
 binomial_upper_tail = Formula(
-    "tail_beta", "lemma-d.2", lambda: lemma_d_2_derivation()["tail_beta"], (n, k, q),
-    "lemma-d.2: P(Bin(n, q) >= k) = I_q(k, n-k+1) (integers 1 <= k <= n, 0 < q < 1).")
+    "tail_beta",
+    "lemma-d.2",
+    lambda: lemma_d_2_derivation()["tail_beta"],
+    (n, k, q),
+    "lemma-d.2: P(Bin(n, q) >= k) = I_q(k, n-k+1) (integers 1 <= k <= n, 0 < q < 1).",
+)

@@ -4,6 +4,7 @@
 One section per ledger entry: statement, assumptions, derivation steps (rendered with
 ``sympy.latex``), derived results, the paper's form where known, the checks run, verdict and evidence.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,29 @@ Verdicts: \emph{verified}, \emph{verified-with-correction}, \emph{refuted}, \emp
 \tableofcontents
 """
 
-_VERDICT_COLOUR = {"verified": "green!50!black", "verified-with-correction": "orange!80!black",
-                   "refuted": "red!80!black", "not-checkable": "gray", "pending": "blue!70!black"}
+_VERDICT_COLOUR = {
+    "verified": "green!50!black",
+    "verified-with-correction": "orange!80!black",
+    "refuted": "red!80!black",
+    "not-checkable": "gray",
+    "pending": "blue!70!black",
+}
 
 
 def tex_escape(text: str) -> str:
     """Escape plain text for LaTeX (evidence sentences hold underscores, carets, braces...)."""
-    repl = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    repl = {
+        "\\": r"\textbackslash{}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+        "{": r"\{",
+        "}": r"\}",
+        "~": r"\textasciitilde{}",
+        "^": r"\textasciicircum{}",
+    }
     return "".join(repl.get(ch, ch) for ch in text)
 
 
@@ -58,15 +74,21 @@ def _math(expr) -> str:
 
 def _breakable(latex_math: str) -> str:
     # long results go in a multline-free display that can still be read: shrink very long ones
-    return r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}" \
-        if len(latex_math) > 160 else r"$\displaystyle " + latex_math + "$"
+    return (
+        r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}"
+        if len(latex_math) > 160
+        else r"$\displaystyle " + latex_math + "$"
+    )
 
 
 def claim_section(c: Claim) -> str:
-    lines = [rf"\section{{\texttt{{{c.id}}}: {tex_escape(c.title)}}}",
-             rf"\textbf{{Source status:}} {tex_escape(', '.join(c.status))}. "
-             rf"\textbf{{Verdict:}} \textcolor{{{_VERDICT_COLOUR[c.verdict]}}}{{\textbf{{{c.verdict}}}}}.",
-             "", r"\paragraph{Statement.} " + c.statement]
+    lines = [
+        rf"\section{{\texttt{{{c.id}}}: {tex_escape(c.title)}}}",
+        rf"\textbf{{Source status:}} {tex_escape(', '.join(c.status))}. "
+        rf"\textbf{{Verdict:}} \textcolor{{{_VERDICT_COLOUR[c.verdict]}}}{{\textbf{{{c.verdict}}}}}.",
+        "",
+        r"\paragraph{Statement.} " + c.statement,
+    ]
     if c.assumptions:
         lines += [r"\paragraph{Assumptions.}", r"\begin{itemize}"]
         lines += [rf"\item {tex_escape(a)}" for a in c.assumptions] + [r"\end{itemize}"]
@@ -122,7 +144,7 @@ def _write_atomic(path: Path, text: str) -> None:
         fh.write(text)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # mkstemp creates 0600
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600
     os.replace(tmp, path)
 
 

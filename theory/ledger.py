@@ -6,6 +6,7 @@ Examples::
     python -m theory.ledger --format json         # every entry with id, title, status, verdict, evidence, results
     python -m theory.ledger --id lemma-4.1 --long # one claim with its derived results and evidence
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,16 +50,27 @@ def _update_readme(path: Path, table: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m theory.ledger", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--format", choices=("table", "json", "markdown"), default="table",
-                    help="output format (default: table; markdown is the README's verdict table)")
+    ap = argparse.ArgumentParser(
+        prog="python -m theory.ledger",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "--format",
+        choices=("table", "json", "markdown"),
+        default="table",
+        help="output format (default: table; markdown is the README's verdict table)",
+    )
     ap.add_argument("--id", nargs="+", metavar="ID", help="only these claim ids (default: all)")
     ap.add_argument("--long", action="store_true", help="table format: also print results and evidence")
-    ap.add_argument("--readme", metavar="PATH",
-                    help="rewrite the verdict table between the verdict-table markers of this README")
-    ap.add_argument("--no-monte-carlo", action="store_true",
-                    help=f"ignore the Monte-Carlo evidence file ({EVIDENCE_FILE.name}) and show symbolic verdicts only")
+    ap.add_argument(
+        "--readme", metavar="PATH", help="rewrite the verdict table between the verdict-table markers of this README"
+    )
+    ap.add_argument(
+        "--no-monte-carlo",
+        action="store_true",
+        help=f"ignore the Monte-Carlo evidence file ({EVIDENCE_FILE.name}) and show symbolic verdicts only",
+    )
     return ap
 
 
@@ -69,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         known = {c.id for c in claims}
         unknown = [i for i in args.id if i not in known]
         if unknown:
-            print(f"theory.ledger: unknown claim id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-                  file=sys.stderr)
+            print(
+                f"theory.ledger: unknown claim id(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                file=sys.stderr,
+            )
             return 2
         claims = tuple(c for c in claims if c.id in set(args.id))
     if args.format == "json":

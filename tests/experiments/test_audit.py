@@ -1,4 +1,5 @@
 """Assumption audit (experiments._audit) on small synthetic networks with known answers."""
+
 import json
 import math
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
+from networks import relu_forward, relu_layer_inputs
 
 import numerics
 import theory
@@ -19,7 +21,6 @@ from experiments._audit import (
     pruning_error,
     qq_figure,
 )
-from networks import relu_forward, relu_layer_inputs
 
 
 def random_net(rng, dims):
@@ -29,7 +30,7 @@ def random_net(rng, dims):
 # --- Assumption 3.1 ---------------------------------------------------------------------------------
 def test_gaussian_weights_pass_and_laplace_uniform_are_rejected():
     rng = np.random.default_rng(0)
-    shape = (200, 200)   # 40,000 entries: KS distance ~0.06 for Laplace/uniform gives p < 1e-100
+    shape = (200, 200)  # 40,000 entries: KS distance ~0.06 for Laplace/uniform gives p < 1e-100
     g = gaussianity(rng.normal(0.0, 0.05, shape))
     lap = gaussianity(rng.laplace(0.0, 0.05, shape))
     uni = gaussianity(rng.uniform(-0.1, 0.1, shape))
@@ -38,8 +39,8 @@ def test_gaussian_weights_pass_and_laplace_uniform_are_rejected():
     assert g["psi"] == pytest.approx(0.05**2, rel=0.03)
     for r in (lap, uni):
         assert r["rejects"] and r["ks_pvalue"] < 1e-20 and r["ks_statistic"] > 0.04
-    assert lap["excess_kurtosis"] == pytest.approx(3.0, abs=0.5)      # Laplace: 3
-    assert uni["excess_kurtosis"] == pytest.approx(-1.2, abs=0.05)    # uniform: -6/5
+    assert lap["excess_kurtosis"] == pytest.approx(3.0, abs=0.5)  # Laplace: 3
+    assert uni["excess_kurtosis"] == pytest.approx(-1.2, abs=0.05)  # uniform: -6/5
 
 
 def test_gaussianity_tests_against_zero_mean():
@@ -77,10 +78,10 @@ def _banded(d1, d2, width, dense_col=None):
 
 def test_distributed_sparsity_known_counts():
     d, eps = 3.0, 0.05
-    band = _banded(40, 60, 5)                     # rows: 5 each; columns: at most 5; diagonal inside the band
-    dense = _banded(40, 60, 5, dense_col=7)       # rows not covering column 7 get 6; column 7 gets 40
+    band = _banded(40, 60, 5)  # rows: 5 each; columns: at most 5; diagonal inside the band
+    dense = _banded(40, 60, 5, dense_col=7)  # rows not covering column 7 get 6; column 7 gets 40
     holed = band.copy()
-    holed[3, 3] = 0.0                             # one zero on the diagonal
+    holed[3, 3] = 0.0  # one zero on the diagonal
     r_band, r_dense, r_holed = distributed_sparsity([band, dense, holed], d, eps)
     assert (r_band["j_r"], r_band["j_c"], r_band["nonzeros"]) == (5, 5, 200)
     assert (r_dense["j_r"], r_dense["j_c"]) == (6, 40)
@@ -89,7 +90,7 @@ def test_distributed_sparsity_known_counts():
     assert r_band["expected_j_c"] == pytest.approx(theory.lemma_5_1_expected_col_nonzeros(40, 60, d))
     row_bound, col_bound = theory.lemma_5_1_row_bound(40, 60, d, eps), theory.lemma_5_1_col_bound(40, 60, d, eps)
     assert r_band["j_r_bound"] == pytest.approx(row_bound) and r_band["j_c_bound"] == pytest.approx(col_bound)
-    assert 6 < row_bound and col_bound < 40       # so the dense column (and only it) breaks the bound
+    assert 6 < row_bound and col_bound < 40  # so the dense column (and only it) breaks the bound
     assert r_band["distributed_sparse"] and r_band["diagonal_nonzero"]
     assert r_dense["j_r_within_bound"] and not r_dense["j_c_within_bound"] and not r_dense["distributed_sparse"]
     assert not r_holed["distributed_sparse"]
@@ -147,7 +148,7 @@ def test_output_change_never_exceeds_b2_bound_where_condition_holds(seed):
     dims = [int(v) for v in rng.integers(3, 25, depth + 1)]
     ws = random_net(rng, dims)
     perturbed = []
-    for w in ws:    # ||U_l|| = c_l ||A_l|| / L with c_l <= 1: B.2's condition holds
+    for w in ws:  # ||U_l|| = c_l ||A_l|| / L with c_l <= 1: B.2's condition holds
         u = rng.standard_normal(w.shape)
         u *= rng.uniform(0.05, 1.0) * np.linalg.norm(w, 2) / depth / np.linalg.norm(u, 2)
         perturbed.append(w + u)
@@ -184,7 +185,7 @@ def test_condition_c_1_sphere_inputs_follow_the_exact_tail_not_the_assumed_one()
     rng = np.random.default_rng(7)
     d_in, n = 50, 20_000
     g = rng.standard_normal((n, d_in))
-    x = g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(0.5, 3.0, (n, 1))   # norm must not matter
+    x = g / np.linalg.norm(g, axis=1, keepdims=True) * rng.uniform(0.5, 3.0, (n, 1))  # norm must not matter
     w = rng.standard_normal((30, d_in))
     (r,) = condition_c_1_on_inputs([w], [x], m=n, n_random=2)
     assert r["t_code"] == pytest.approx(theory.condition_c_1_t_code(n, d_in))
@@ -202,7 +203,7 @@ def test_condition_c_1_sphere_inputs_follow_the_exact_tail_not_the_assumed_one()
             assert row["violation_fraction"] == pytest.approx(p, abs=5 * sd + 1e-12)
             assert row["sphere_tail"] == pytest.approx(theory.condition_c_1_sphere_tail(row["t"], d_in))
             assert row["assumed_tail"] == pytest.approx(theory.condition_c_1_tail(row["t"], d_in, 1, 1))
-            if row["t_sqrt_d_in"] >= 2.0:                                  # the code's tail is too light there
+            if row["t_sqrt_d_in"] >= 2.0:  # the code's tail is too light there
                 assert row["violation_fraction"] > 1.5 * row["assumed_tail"]
 
 
@@ -211,7 +212,7 @@ def test_condition_c_1_rank_one_layer_kappa_matches_the_code_event():
     d_in = 20
     x = np.vstack([np.zeros(d_in), rng.standard_normal((500, d_in))])
     v = rng.standard_normal(d_in)
-    w = np.outer(rng.standard_normal(6), v)             # rank 1: ||A x|| / (||A|| ||x||) = |<v, x/||x||>|
+    w = np.outer(rng.standard_normal(6), v)  # rank 1: ||A x|| / (||A|| ||x||) = |<v, x/||x||>|
     (r,) = condition_c_1_on_inputs([w], [x], m=1000, n_random=0)
     assert r["zero_inputs"] == 1 and r["rank"] == 1
     assert r["kappa"] == pytest.approx(min(1.0, r["t_code"]))

@@ -1,4 +1,5 @@
 """experiments.bench: the cases measure what they say (no timing assertions: figures are printed, not tested)."""
+
 from experiments import bench
 
 
@@ -21,17 +22,20 @@ def test_bad_cases_exit_2(capsys):
 def test_bounds_case_uses_a_checkpoint_and_mnist(tmp_path, monkeypatch, mnist_dir):
     import torch
 
-    from experiments._model import make_mlp
-
     from experiments._data import load_dataset, train_val_split
+    from experiments._model import make_mlp
     from experiments._train import TrainConfig, train
 
     data = load_dataset("mnist", mnist_dir)
-    idx = train_val_split(len(data.train_y), 0)[0][:300]      # the samples the bench evaluates
+    idx = train_val_split(len(data.train_y), 0)[0][:300]  # the samples the bench evaluates
     torch.manual_seed(1)
     model = make_mlp(784, 40, 5)
-    train(model, torch.as_tensor(data.train_x[idx]), torch.as_tensor(data.train_y[idx]),
-          TrainConfig(epochs=30, batch_size=32, lr=1e-3, progress=False))
+    train(
+        model,
+        torch.as_tensor(data.train_x[idx]),
+        torch.as_tensor(data.train_y[idx]),
+        TrainConfig(epochs=30, batch_size=32, lr=1e-3, progress=False),
+    )
     torch.save({"model": model.state_dict()}, tmp_path / "width-40.pt")
     monkeypatch.setenv("MBP_DATA_DIR", str(mnist_dir))
     r = bench.run_case("bounds-svds", 40, 300, checkpoint=str(tmp_path / "width-{width}.pt"))

@@ -1,11 +1,12 @@
 """experiments._bounds: bisection, margin choice, and every bound on a small trained-like network."""
+
 import math
 
 import numpy as np
 import pytest
+from networks import relu_forward
 
 from experiments._bounds import bisect_strength, choose_gamma, compute_bounds, prune_network
-from networks import relu_forward
 
 
 def test_bisection_finds_the_root_of_an_increasing_function():
@@ -35,23 +36,42 @@ def _toy_network(seed=0):
     x = rng.normal(size=(200, 8))
     forward = lambda weights: relu_forward(weights, x)  # noqa: E731
     logits = forward(ws)
-    y = logits.argmax(1)   # labels the net gets right: all margins > 0
+    y = logits.argmax(1)  # labels the net gets right: all margins > 0
+
     def margins_of(weights):
         lg = forward(weights)
         true = lg[np.arange(len(y)), y]
         lg2 = lg.copy()
         lg2[np.arange(len(y)), y] = -np.inf
         return true - lg2.max(1)
+
     return ws, x, margins_of
 
 
 def test_compute_bounds_on_a_toy_network():
     ws, x, margins_of = _toy_network()
-    res = compute_bounds(ws, None, margins_of(ws), margins_of, float(np.linalg.norm(x, axis=1).max()),
-                         float(np.linalg.norm(x)), m=len(x), delta=0.01, seed=0)
-    for key in ("neyshabur_2015_code_log10", "bartlett_2017_code_log10", "neyshabur_2017_code_log10",
-                "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
-                "neyshabur_2015_literature_log10", "bartlett_2017_literature_log10", "neyshabur_2017_literature_log10"):
+    res = compute_bounds(
+        ws,
+        None,
+        margins_of(ws),
+        margins_of,
+        float(np.linalg.norm(x, axis=1).max()),
+        float(np.linalg.norm(x)),
+        m=len(x),
+        delta=0.01,
+        seed=0,
+    )
+    for key in (
+        "neyshabur_2015_code_log10",
+        "bartlett_2017_code_log10",
+        "neyshabur_2017_code_log10",
+        "ours_paper_compatible_log10",
+        "theorem_5_2_log10",
+        "lemma_d_1_log10",
+        "neyshabur_2015_literature_log10",
+        "bartlett_2017_literature_log10",
+        "neyshabur_2017_literature_log10",
+    ):
         assert math.isfinite(res[key]), key
     # gamma* at the chosen d does not exceed the target margin (bisection keeps the lower end)
     assert res["gamma_star"] <= res["gamma"] * (1 + 1e-9)
@@ -70,10 +90,10 @@ def test_pruning_error_curve_tracks_lemma_4_2_and_5_1():
     cur = pruning_error_curve(ws, psi, d_star=0.3, seed=0, grid=(1e-6, 1e-2, 1.0, 10.0))
     assert cur["d"] == [1e-6, 1e-2, 0.3, 1.0, 10.0]
     surv, exp = np.array(cur["survivors"]), np.array(cur["expected_survivors"])
-    assert (np.diff(surv, axis=0) <= 0).all()                         # common random numbers: nested masks
+    assert (np.diff(surv, axis=0) <= 0).all()  # common random numbers: nested masks
     # survivors are a sum of independent Bernoullis: within 6 standard deviations of Lemma 5.1's mean
     n = np.array([w.size for w in ws])
     assert (np.abs(surv - exp) <= 6 * np.sqrt(n / 4) + 1).all()
     meas, gam = np.array(cur["delta_spectral"]), np.array(cur["gamma_latala_C1"])
-    assert (np.diff(gam, axis=0) > 0).all()                           # Gamma_l grows with d
-    assert meas[-1].min() > 10 * meas[0].max()                        # and so does the measured error
+    assert (np.diff(gam, axis=0) > 0).all()  # Gamma_l grows with d
+    assert meas[-1].min() > 10 * meas[0].max()  # and so does the measured error

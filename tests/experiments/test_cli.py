@@ -1,5 +1,6 @@
 """python -m experiments.bounds end to end: a tiny run writes every output; bad input gives one line and exit 2;
 a rerun with --resume reuses finished widths; the real-MNIST run gives sensible, finite, ordered bounds."""
+
 import json
 import math
 import subprocess
@@ -9,18 +10,47 @@ import pytest
 
 from experiments.bounds import main
 
-TINY = ["--widths", "32", "--depth", "3", "--epochs", "8", "--lr", "0.01", "--every", "4", "--imp-rounds", "1",
-        "--no-progress"]
-BOUND_KEYS = ("neyshabur_2015_code_log10", "neyshabur_2017_code_log10", "bartlett_2017_code_log10",
-              "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
-              "neyshabur_2015_literature_log10", "neyshabur_2017_literature_log10", "bartlett_2017_literature_log10")
+TINY = [
+    "--widths",
+    "32",
+    "--depth",
+    "3",
+    "--epochs",
+    "8",
+    "--lr",
+    "0.01",
+    "--every",
+    "4",
+    "--imp-rounds",
+    "1",
+    "--no-progress",
+]
+BOUND_KEYS = (
+    "neyshabur_2015_code_log10",
+    "neyshabur_2017_code_log10",
+    "bartlett_2017_code_log10",
+    "ours_paper_compatible_log10",
+    "theorem_5_2_log10",
+    "lemma_d_1_log10",
+    "neyshabur_2015_literature_log10",
+    "neyshabur_2017_literature_log10",
+    "bartlett_2017_literature_log10",
+)
 
 
 def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(TINY + ["--out", str(out)]) == 0
-    for name in ("summary.json", "epochs.csv", "table.md", "bounds_vs_width.png", "bounds_vs_width.pdf",
-                 "bound_vs_epoch.png", "sparsity_and_pruning_error.pdf", "pruning_error_vs_d.png"):
+    for name in (
+        "summary.json",
+        "epochs.csv",
+        "table.md",
+        "bounds_vs_width.png",
+        "bounds_vs_width.pdf",
+        "bound_vs_epoch.png",
+        "sparsity_and_pruning_error.pdf",
+        "pruning_error_vs_d.png",
+    ):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     rec = summary["records"][0]
@@ -49,15 +79,19 @@ def test_same_seed_same_numbers(tmp_path):
         assert ra[key] == rb[key], key
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--widths", "0"], "--widths"),
-    (["--lr", "-1"], "--lr"),
-    (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "train-images-idx3-ubyte.gz"),
-    (["--epochs", "0"], "--epochs"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--widths", "0"], "--widths"),
+        (["--lr", "-1"], "--lr"),
+        (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "train-images-idx3-ubyte.gz"),
+        (["--epochs", "0"], "--epochs"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
-    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--out", str(tmp_path)] + args,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.bounds", "--out", str(tmp_path)] + args, capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -73,16 +107,44 @@ def test_corrupted_archive_is_a_clear_error(tmp_path, mnist_dir):
     raw[100] ^= 0xFF
     path.chmod(0o644)
     path.write_bytes(bytes(raw))
-    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--dataset", "mnist", "--data-dir", str(bad),
-                           "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.bounds",
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and "t10k-labels" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_help_documents_every_option():
     proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--help"], capture_output=True, text=True)
-    for opt in ("--dataset", "--data-dir", "--widths", "--depth", "--epochs", "--every", "--optimizer", "--lr",
-                "--batch-size", "--device", "--seed", "--out", "--resume", "--preset", "--prune-diagonal"):
+    for opt in (
+        "--dataset",
+        "--data-dir",
+        "--widths",
+        "--depth",
+        "--epochs",
+        "--every",
+        "--optimizer",
+        "--lr",
+        "--batch-size",
+        "--device",
+        "--seed",
+        "--out",
+        "--resume",
+        "--preset",
+        "--prune-diagonal",
+    ):
         assert opt in proc.stdout
     assert "default" in proc.stdout
 
@@ -90,17 +152,48 @@ def test_help_documents_every_option():
 @pytest.mark.realdata
 def test_real_mnist_short_training(tmp_path, mnist_dir):
     out = tmp_path / "mnist"
-    assert main(["--dataset", "mnist", "--data-dir", str(mnist_dir), "--widths", "128", "--epochs", "2",
-                 "--every", "0", "--imp-rounds", "0", "--optimizer", "adam", "--lr", "2e-3", "--batch-size", "128",
-                 "--no-progress", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--dataset",
+                "mnist",
+                "--data-dir",
+                str(mnist_dir),
+                "--widths",
+                "128",
+                "--epochs",
+                "2",
+                "--every",
+                "0",
+                "--imp-rounds",
+                "0",
+                "--optimizer",
+                "adam",
+                "--lr",
+                "2e-3",
+                "--batch-size",
+                "128",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rec = json.loads((out / "summary.json").read_text())["records"][0]
     assert rec["m"] == 48000
-    assert rec["test_error"] < 0.10                     # one epoch of a small MLP: well under 10%
+    assert rec["test_error"] < 0.10  # one epoch of a small MLP: well under 10%
     for key in BOUND_KEYS:
         assert math.isfinite(rec[key]), key
     # a generalisation bound is at least the empirical error it starts from ...
-    for key in ("ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10",
-                "neyshabur_2015_literature_log10", "bartlett_2017_literature_log10", "neyshabur_2017_literature_log10"):
+    for key in (
+        "ours_paper_compatible_log10",
+        "theorem_5_2_log10",
+        "lemma_d_1_log10",
+        "neyshabur_2015_literature_log10",
+        "bartlett_2017_literature_log10",
+        "neyshabur_2017_literature_log10",
+    ):
         assert 10 ** rec[key] >= rec["train_error"], key
     # ... and the rigorous bounds on the pruned network's risk are at least its test error
     for key in ("theorem_5_2_log10", "lemma_d_1_log10"):

@@ -1,9 +1,9 @@
 """Dataset readers: IDX and CIFAR-10 files written here in the original formats read back exactly; every
 damaged, missing or mismatching file gives a DataError naming it; digits and the 80/20 split; real MNIST."""
+
 from __future__ import annotations
 
 import gzip
-import io
 import os
 import pickle
 import shutil
@@ -27,6 +27,7 @@ def _isolated(monkeypatch, tmp_path):
 
 # ------------------------------------------------------------------------------------------------ writers
 
+
 def idx_bytes(arr: np.ndarray) -> bytes:
     """An uncompressed IDX file: magic 0x0000 08 ndim (unsigned bytes), big-endian int32 dims, then data."""
     arr = np.ascontiguousarray(arr, dtype=np.uint8)
@@ -38,10 +39,12 @@ def write_idx_set(folder, n_train=12, n_test=5, shape=(28, 28), seed=0):
     """The four archives in ``folder``; returns the raw uint8 arrays written."""
     g = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays = {"train_x": g.integers(0, 256, (n_train, *shape), dtype=np.uint8),
-              "train_y": g.integers(0, 10, n_train, dtype=np.uint8),
-              "test_x": g.integers(0, 256, (n_test, *shape), dtype=np.uint8),
-              "test_y": g.integers(0, 10, n_test, dtype=np.uint8)}
+    arrays = {
+        "train_x": g.integers(0, 256, (n_train, *shape), dtype=np.uint8),
+        "train_y": g.integers(0, 10, n_train, dtype=np.uint8),
+        "test_x": g.integers(0, 256, (n_test, *shape), dtype=np.uint8),
+        "test_y": g.integers(0, 10, n_test, dtype=np.uint8),
+    }
     arrays["train_x"][0, 0, 0], arrays["train_x"][0, 0, 1] = 0, 255  # both ends of the pixel range
     for role, arr in arrays.items():
         (folder / IDX[role]).write_bytes(gzip.compress(idx_bytes(arr)))
@@ -55,8 +58,12 @@ def cifar_batch(n, seed, label="training batch"):
     data[:, :1024] //= 2  # give the channels different statistics
     data[:, 2048:] = 128 + data[:, 2048:] // 4
     labels = [int(v) for v in g.integers(0, 10, n)]
-    d = {b"batch_label": label.encode(), b"labels": labels, b"data": data,
-         b"filenames": [f"img_{seed}_{i}.png".encode() for i in range(n)]}
+    d = {
+        b"batch_label": label.encode(),
+        b"labels": labels,
+        b"data": data,
+        b"filenames": [f"img_{seed}_{i}.png".encode() for i in range(n)],
+    }
     return pickle.dumps(d, protocol=2), data, np.array(labels)
 
 
@@ -85,6 +92,7 @@ def cifar_expected(train_x, x):
 
 
 # ----------------------------------------------------------------------------------------------- IDX files
+
 
 def test_idx_round_trip_fashion(tmp_path):
     arrays = write_idx_set(tmp_path / "fashion-mnist")
@@ -182,6 +190,7 @@ def test_damaged_idx_gives_data_error(tmp_path, damage):
 
 # ------------------------------------------------------------------------------------------------ CIFAR-10
 
+
 def test_cifar_tar_and_directory(tmp_path):
     tr_x, tr_y, te_x, te_y = write_cifar(tmp_path)
     from_tar = load_dataset("cifar10", tmp_path / _data.CIFAR_TAR, verify=False)
@@ -242,6 +251,7 @@ def test_cifar_rejects_foreign_pickle(tmp_path):
 
 # ---------------------------------------------------------------------------------------- digits and split
 
+
 def test_digits():
     ds = load_dataset("digits")
     assert resolve_data_dir("digits", "/anything") is None
@@ -277,6 +287,7 @@ def test_unknown_dataset():
 
 
 # ------------------------------------------------------------------------------------------- real MNIST
+
 
 @pytest.mark.realdata
 def test_real_mnist(mnist_dir):

@@ -1,4 +1,5 @@
 """Iterative magnitude pruning: masks shrink by the asked fraction and pruned weights stay zero."""
+
 import pytest
 import torch
 
@@ -27,8 +28,9 @@ def test_imp_rounds_keep_pruned_weights_zero():
     y = (x[:, 0] > 0).long()
     torch.manual_seed(1)
     model = make_mlp(6, 16, depth=3)
-    masks, hist = iterative_magnitude_pruning(model, x, y, TrainConfig(epochs=3, batch_size=32, lr=1e-2, progress=False),
-                                              rounds=2, fraction=0.5)
+    masks, hist = iterative_magnitude_pruning(
+        model, x, y, TrainConfig(epochs=3, batch_size=32, lr=1e-2, progress=False), rounds=2, fraction=0.5
+    )
     total = sum(mk.numel() for mk in masks)
     assert [h["kept_weights"] for h in hist] == sorted([h["kept_weights"] for h in hist], reverse=True)
     assert sum(int(mk.sum()) for mk in masks) < 0.3 * total

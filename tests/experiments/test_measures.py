@@ -1,4 +1,5 @@
 """Measures: spectral norm against full SVD, margins against a plain reference, lpq, counts."""
+
 import numpy as np
 import pytest
 import torch

@@ -1,6 +1,7 @@
 """experiments.report: the reproduction markdown explains every deviation, the 'Ours' ceiling argument is
 computed from theory (and checked against an independent reference here), the LaTeX rendering and the README
 block."""
+
 import json
 import math
 
@@ -42,8 +43,28 @@ def test_ours_ceiling_implied_d_reproduces_the_paper_value():
 @pytest.fixture(scope="module")
 def tiny_summary(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny")
-    assert bounds_main(["--widths", "32", "--depth", "3", "--epochs", "6", "--lr", "0.01", "--every", "3",
-                        "--imp-rounds", "0", "--no-progress", "--out", str(out)]) == 0
+    assert (
+        bounds_main(
+            [
+                "--widths",
+                "32",
+                "--depth",
+                "3",
+                "--epochs",
+                "6",
+                "--lr",
+                "0.01",
+                "--every",
+                "3",
+                "--imp-rounds",
+                "0",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     # pose as the paper's h = 500 MNIST network so that every row has a paper value to compare with
     summary["settings"]["dataset"] = "mnist"
@@ -68,7 +89,7 @@ def test_every_deviation_carries_an_explanation(tiny_summary):
 def test_headline_and_readme_block(tiny_summary, tmp_path):
     block = report.headline(tiny_summary)
     assert block.startswith("Ledger verdicts:") and "| 500 |" in block
-    above = 3.36 > report.ours_ceiling_log10(tiny_summary["records"][0])   # the paper's 'Ours' at h = 500
+    above = 3.36 > report.ours_ceiling_log10(tiny_summary["records"][0])  # the paper's 'Ours' at h = 500
     assert ("at 1 of 1 widths (500)" if above else "at 0 of 1 widths") in block
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- findings:start -->\nOLD-BLOCK\n<!-- findings:end -->\ntail\n")
@@ -107,12 +128,14 @@ def test_tex_graphics_dir():
 
 def test_audit_headline_counts_from_the_audit_numbers():
     layers = range(1, 3)
-    audit = {"d": 1.0,
-             "gaussianity": [{"rejects": k == 1, "excess_kurtosis": 0.1 * k} for k in layers],
-             "distributed_sparsity": [{"distributed_sparse": True} for _ in layers],
-             "pruning_error": [{"ratio": 0.5 + 0.1 * k} for k in layers],
-             "output_change": {"max_ratio": 0.01, "condition_per_layer": [True, False]},
-             "condition_c_1": [{"code_event_holds": False}, {"code_event_holds": True}]}
+    audit = {
+        "d": 1.0,
+        "gaussianity": [{"rejects": k == 1, "excess_kurtosis": 0.1 * k} for k in layers],
+        "distributed_sparsity": [{"distributed_sparse": True} for _ in layers],
+        "pruning_error": [{"ratio": 0.5 + 0.1 * k} for k in layers],
+        "output_change": {"max_ratio": 0.01, "condition_per_layer": [True, False]},
+        "condition_c_1": [{"code_event_holds": False}, {"code_event_holds": True}],
+    }
     text = "\n".join(report.audit_headline(audit, 64))
     assert "rejected (KS, 1%) in 1/2 layers; excess kurtosis 0.10 to 0.20" in text
     assert "2/2 layers within" in text and "= 0.60 to 0.70" in text
@@ -120,8 +143,12 @@ def test_audit_headline_counts_from_the_audit_numbers():
 
 
 def test_trend_from_epoch_rows():
-    rows = [{"width": "500", "epoch": "2", "k": "1.5"}, {"width": "500", "epoch": "1", "k": "1.0"},
-            {"width": "784", "epoch": "1", "k": "9"}, {"width": "500", "epoch": "3", "k": ""}]
+    rows = [
+        {"width": "500", "epoch": "2", "k": "1.5"},
+        {"width": "500", "epoch": "1", "k": "1.0"},
+        {"width": "784", "epoch": "1", "k": "9"},
+        {"width": "500", "epoch": "3", "k": ""},
+    ]
     assert report._trend(rows, 500, "k") == pytest.approx(0.5)
     assert report._trend(rows, 784, "k") is None and report._trend(None, 500, "k") is None
 
@@ -145,26 +172,36 @@ def test_cifar_section_explains_or_says_why_not(tiny_summary, tmp_path, monkeypa
 
 def test_long_run_fit_recovers_a_known_power_law():
     # log10(bound) = 2 + 0.5 log10(epoch) exactly: the fit's slope is 0.5 and its value at 300 is 2 + 0.5 log10(300)
-    rows = [{"width": "500", "epoch": str(e), "bartlett_2017_code_log10": str(2 + 0.5 * math.log10(e))}
-            for e in range(1, 11)]
+    rows = [
+        {"width": "500", "epoch": str(e), "bartlett_2017_code_log10": str(2 + 0.5 * math.log10(e))}
+        for e in range(1, 11)
+    ]
     md = report.long_run_markdown(rows, 500)
     line = next(x for x in md.splitlines() if x.startswith("| Bartlett 2017 (code)"))
     cells = [c.strip() for c in line.strip("|").split("|")]
     assert cells[1:5] == ["2.00", "2.50", "+0.50", f"{2 + 0.5 * math.log10(300):.2f}"] and cells[5] == "11.51"
-    assert "| Ours | | | | | |" in md     # no data for it: an empty row, not a crash
+    assert "| Ours | | | | | |" in md  # no data for it: an empty row, not a crash
 
 
 def test_pruning_ratio_lines():
-    rec = {"width": 64, "pruning_error_vs_d": {"d": [1e-4, 1e-2, 1.0], "delta_spectral": [[1, 2], [3, 4], [5, 6]],
-                                               "gamma_latala_C1": [[2, 2], [4, 4], [5, 5]]}}
+    rec = {
+        "width": 64,
+        "pruning_error_vs_d": {
+            "d": [1e-4, 1e-2, 1.0],
+            "delta_spectral": [[1, 2], [3, 4], [5, 6]],
+            "gamma_latala_C1": [[2, 2], [4, 4], [5, 5]],
+        },
+    }
     lines = report.pruning_ratio_lines([rec])
     assert "| 0.0001 | 0.50 to 1.00 |" in lines and "| 1 | 1.00 to 1.20 |" in lines
     assert report.pruning_ratio_lines([{"width": 1}]) == []
 
 
 def test_headline_long_run_and_lemma_4_2_lines(tiny_summary):
-    rows = [{"width": "500", "epoch": "2", "bartlett_2017_code_log10": "2.5", "true_error_log10": ""},
-            {"width": "500", "epoch": "1", "bartlett_2017_code_log10": "1.0", "true_error_log10": ""}]
+    rows = [
+        {"width": "500", "epoch": "2", "bartlett_2017_code_log10": "2.5", "true_error_log10": ""},
+        {"width": "500", "epoch": "1", "bartlett_2017_code_log10": "1.0", "true_error_log10": ""},
+    ]
     block = report.headline(tiny_summary, long_rows=rows)
     assert "Longer run (h = 500, epochs 1 -> 2, log10): Bartlett 2017 (code) 1.00 -> 2.50." in block
     assert "Lemma 4.2 at d = 1: measured ||A - Ahat||_2 / Gamma_l (C = 1) is" in block

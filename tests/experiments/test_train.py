@@ -1,4 +1,5 @@
 """Training loop: a resumed run gives the same numbers as an uninterrupted one; bad config is rejected."""
+
 import pytest
 import torch
 
@@ -23,7 +24,7 @@ def test_resume_equals_uninterrupted(tmp_path):
     torch.manual_seed(3)
     part = make_mlp(12, 16, depth=3)
     train(part, x, y, TrainConfig(**{**cfg.__dict__, "epochs": 2}), checkpoint=tmp_path / "b.pt")
-    torch.manual_seed(99)   # a different process state: the checkpoint must carry everything
+    torch.manual_seed(99)  # a different process state: the checkpoint must carry everything
     resumed = make_mlp(12, 16, depth=3)
     h_res = train(resumed, x, y, cfg, checkpoint=tmp_path / "b.pt", resume=True)
     assert [round(h["train_loss"], 10) for h in h_res] == [round(h["train_loss"], 10) for h in h_full]
@@ -36,11 +37,23 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
     cfg = TrainConfig(epochs=2, batch_size=32, lr=1e-2, optimizer="sgd", seed=3, progress=False)
     train(make_mlp(12, 16, depth=3), x, y, cfg, checkpoint=tmp_path / "c.pt")
     with pytest.raises(ValueError, match=r"lr 0.01 \(now 0.001\)"):
-        train(make_mlp(12, 16, depth=3), x, y, TrainConfig(**{**cfg.__dict__, "lr": 1e-3}),
-              checkpoint=tmp_path / "c.pt", resume=True)
+        train(
+            make_mlp(12, 16, depth=3),
+            x,
+            y,
+            TrainConfig(**{**cfg.__dict__, "lr": 1e-3}),
+            checkpoint=tmp_path / "c.pt",
+            resume=True,
+        )
     with pytest.raises(ValueError, match="2 epochs done, more than --epochs 1"):
-        train(make_mlp(12, 16, depth=3), x, y, TrainConfig(**{**cfg.__dict__, "epochs": 1}),
-              checkpoint=tmp_path / "c.pt", resume=True)
+        train(
+            make_mlp(12, 16, depth=3),
+            x,
+            y,
+            TrainConfig(**{**cfg.__dict__, "epochs": 1}),
+            checkpoint=tmp_path / "c.pt",
+            resume=True,
+        )
 
 
 def test_training_reduces_loss():
@@ -50,8 +63,10 @@ def test_training_reduces_loss():
     assert hist[-1]["train_loss"] < 0.5 * hist[0]["train_loss"]
 
 
-@pytest.mark.parametrize("kw, match", [({"lr": -1.0}, "--lr"), ({"batch_size": 0}, "--batch-size"),
-                                       ({"optimizer": "rmsprop"}, "--optimizer")])
+@pytest.mark.parametrize(
+    "kw, match",
+    [({"lr": -1.0}, "--lr"), ({"batch_size": 0}, "--batch-size"), ({"optimizer": "rmsprop"}, "--optimizer")],
+)
 def test_bad_config(kw, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kw).validate()

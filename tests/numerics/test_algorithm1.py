@@ -1,4 +1,5 @@
 """Tests of numerics._algorithm1 (claim algorithm-1): shapes, dtypes, diagonal, seeds, backends, errors."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,7 @@ import pytest
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import (array_shapes_up_to_4d, entry_variances, float_dtypes, pruning_strengths, seeds,
-                        with_fixtures)
+from strategies import array_shapes_up_to_4d, entry_variances, float_dtypes, pruning_strengths, seeds, with_fixtures
 
 import theory
 from numerics import algorithm_1
@@ -110,13 +110,16 @@ def test_psi_defaults_to_population_variance():
     assert torch.equal(c[1], e[1])
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"d": 0.0}, "d must be > 0"),
-    ({"d": -1.0}, "d must be > 0"),
-    ({"d": float("nan")}, "d must be finite"),
-    ({"d": 1.0, "psi": 0.0}, "psi must be > 0"),
-    ({"d": 1.0, "psi": float("inf")}, "psi must be finite"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"d": 0.0}, "d must be > 0"),
+        ({"d": -1.0}, "d must be > 0"),
+        ({"d": float("nan")}, "d must be finite"),
+        ({"d": 1.0, "psi": 0.0}, "psi must be > 0"),
+        ({"d": 1.0, "psi": float("inf")}, "psi must be finite"),
+    ],
+)
 def test_bad_parameters_raise_value_error_naming_them(kwargs, message):
     w = np.random.default_rng(0).normal(size=(4, 4))
     with pytest.raises(ValueError, match=message):

@@ -1,4 +1,5 @@
 """Tests of numerics.bench: the figures are produced and positive (no timing assertions)."""
+
 from numerics import bench
 
 

@@ -1,4 +1,5 @@
 """Tests of the numerics.check CLI: argument errors (exit 2), record format, atomic evidence file."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,14 @@ from numerics import check
 KEYS = {"id", "verdict", "estimate", "interval", "closed_form", "samples", "seed", "evidence"}
 
 
-@pytest.mark.parametrize("argv, message", [(["no-such-claim"], "unknown claim id"),
-                                           (["--samples", "0", "lemma-4.1"], "--samples must be a positive"),
-                                           (["--samples", "-3"], "--samples must be a positive")])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["no-such-claim"], "unknown claim id"),
+        (["--samples", "0", "lemma-4.1"], "--samples must be a positive"),
+        (["--samples", "-3"], "--samples must be a positive"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     assert check.main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -21,8 +27,23 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
 
 def test_json_records_and_evidence_file(tmp_path, capsys):
     target = tmp_path / "evidence" / "monte_carlo.json"
-    assert check.main(["algorithm-1", "definition-e.1", "--samples", "3000", "--seed", "7", "--format", "json",
-                       "--write-evidence", str(target)]) == 0
+    assert (
+        check.main(
+            [
+                "algorithm-1",
+                "definition-e.1",
+                "--samples",
+                "3000",
+                "--seed",
+                "7",
+                "--format",
+                "json",
+                "--write-evidence",
+                str(target),
+            ]
+        )
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     written = json.loads(target.read_text())
     assert [r["id"] for r in printed] == ["algorithm-1", "definition-e.1"] == [r["id"] for r in written]

@@ -1,4 +1,5 @@
 """Tests of numerics._claims: every check returns a well-formed record; verdict logic responds to evidence."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,9 +7,21 @@ import pytest
 from numerics import _claims
 
 VERDICTS = {"verified", "verified-with-correction", "refuted", "not-checkable"}
-SMALL = {"algorithm-1": 2000, "lemma-4.1": 20000, "lemma-4.2": 30, "lemma-b.2": 10, "lemma-4.3": 10,
-         "lemma-4.4": 10, "lemma-5.1": 10, "lemma-e.1": 100, "lemma-d.2": 20000, "lemma-d.3": 50000,
-         "condition-c.1": 5000, "lemma-c.1": 3, "definition-e.1": 5}
+SMALL = {
+    "algorithm-1": 2000,
+    "lemma-4.1": 20000,
+    "lemma-4.2": 30,
+    "lemma-b.2": 10,
+    "lemma-4.3": 10,
+    "lemma-4.4": 10,
+    "lemma-5.1": 10,
+    "lemma-e.1": 100,
+    "lemma-d.2": 20000,
+    "lemma-d.3": 50000,
+    "condition-c.1": 5000,
+    "lemma-c.1": 3,
+    "definition-e.1": 5,
+}
 
 
 def test_every_claim_of_the_brief_has_a_check():

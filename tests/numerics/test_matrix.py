@@ -1,4 +1,5 @@
 """Tests of numerics._matrix: Lemma 4.2, Lemma 5.1 / E.1, Lemma B.2, Lemmas 4.3 / 4.4, Condition C.1 / Lemma C.1."""
+
 from __future__ import annotations
 
 import math
@@ -6,17 +7,27 @@ import math
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import (matrix_shapes, perturbation_scales, pruning_strengths, relu_widths, rounding_grids,
-                        seeds, sphere_dimensions, standardised_deviations, wide_or_tall_shapes, with_fixtures)
+from strategies import (
+    matrix_shapes,
+    perturbation_scales,
+    pruning_strengths,
+    relu_widths,
+    rounding_grids,
+    seeds,
+    sphere_dimensions,
+    standardised_deviations,
+    wide_or_tall_shapes,
+    with_fixtures,
+)
 
-from numerics import _matrix as mx
 import theory
+from numerics import _matrix as mx
 from numerics._tolerance import hoeffding
 
 
 def test_lemma_4_2_bracket_bounds_the_mean_norm_and_markov_holds(rng):
     st_ = mx.spectral_norm_study(30, 30, 1.0, 1.0, 600, rng, lam=2.0)
-    assert st_.ratio.high < 1.0        # Gamma with C = 1 already exceeds E||Delta||_2
+    assert st_.ratio.high < 1.0  # Gamma with C = 1 already exceeds E||Delta||_2
     assert st_.markov_frequency.low <= st_.markov_bound
     assert st_.mean_norm.low <= float(st_.norms.mean()) <= st_.mean_norm.high
 
@@ -92,13 +103,15 @@ def test_rounding_bound_is_nearly_tight_and_rejects_half_of_it():
 
 @with_fixtures
 @given(widths=relu_widths(2, 3, 30), d=st.floats(0.001, 0.02), seed=seeds(), rho_fraction=st.sampled_from([0.0, 0.5]))
-def test_lemmas_4_3_and_4_4_hold_with_probability_at_least_1_minus_l_over_lam(master_seed, widths, d, seed,
-                                                                            rho_fraction):
+def test_lemmas_4_3_and_4_4_hold_with_probability_at_least_1_minus_l_over_lam(
+    master_seed, widths, d, seed, rho_fraction
+):
     lam = 4.0
     st_ = mx.lemma_4_3_study(widths, d, lam, 40, np.random.default_rng([master_seed, seed]), rho_fraction=rho_fraction)
     held = int(st_.condition.sum())
     if held:
         from numerics._montecarlo import bernoulli_estimate
+
         est = bernoulli_estimate("violations", st_.violations, held)
         assert est.low <= (len(widths) - 1) / lam
 

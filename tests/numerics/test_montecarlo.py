@@ -1,4 +1,5 @@
 """Tests of numerics._montecarlo against the closed forms of Lemma 4.1 and Lemmas D.2 / D.3 (1e-6 bands)."""
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,11 @@ import theory
 from numerics import _montecarlo as mc
 from numerics._tolerance import bernoulli
 
-MOMENTS = {"E_Delta": theory.lemma_4_1_mean, "E_Delta2": theory.lemma_4_1_second_moment,
-           "E_Delta4": theory.lemma_4_1_fourth_moment}
+MOMENTS = {
+    "E_Delta": theory.lemma_4_1_mean,
+    "E_Delta2": theory.lemma_4_1_second_moment,
+    "E_Delta4": theory.lemma_4_1_fourth_moment,
+}
 
 
 @with_fixtures
@@ -85,10 +89,16 @@ def test_lemma_d_2_probability_and_count_tail(master_seed, d, psi, p_min, seed):
 
 
 @with_fixtures
-@given(d=pruning_strengths(), p_min=prune_probability_floors(), entries=st.integers(5, 60),
-       fraction=st.floats(0.0, 1.0), seed=seeds())
-def test_lemma_d_3_binomial_tail_is_a_lower_bound_with_equality_at_the_threshold(master_seed, d, p_min, entries,
-                                                                                fraction, seed):
+@given(
+    d=pruning_strengths(),
+    p_min=prune_probability_floors(),
+    entries=st.integers(5, 60),
+    fraction=st.floats(0.0, 1.0),
+    seed=seeds(),
+)
+def test_lemma_d_3_binomial_tail_is_a_lower_bound_with_equality_at_the_threshold(
+    master_seed, d, p_min, entries, fraction, seed
+):
     rng = np.random.default_rng([master_seed, seed])
     k_prime = max(1, int(round(fraction * entries)))
     bound = float(theory.binomial_upper_tail(entries, k_prime, p_min))

@@ -3,6 +3,7 @@
 Deterministic: fixed seeds; Hypothesis runs derandomised (tests/conftest.py).  Rate assertions use
 Clopper-Pearson intervals at level 1 - 1e-6 on cases whose rates sit near 0 or 1.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from numerics._sketching import (
-    adversarial_failure, bipartite_ensemble, default_delta, distributed_sparse_matrix, l1_recover,
-    parameter_counts, sketch, sketch_recovery_study, smallest_sufficient_m, time_recovery,
+    adversarial_failure,
+    bipartite_ensemble,
+    default_delta,
+    distributed_sparse_matrix,
+    l1_recover,
+    parameter_counts,
+    sketch,
+    sketch_recovery_study,
+    smallest_sufficient_m,
+    time_recovery,
 )
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
@@ -54,13 +63,16 @@ def test_ensemble_is_seeded_and_rows_are_uniform():
     assert np.all(np.abs(A.mean(axis=1) - 2 / 8) <= math.sqrt(math.log(2 * 8 / 1e-6) / (2 * 2000)))
 
 
-@pytest.mark.parametrize("args, needle", [
-    ((0, 5, 1), "m must be a positive integer"),
-    ((5, 0, 1), "p must be a positive integer"),
-    ((5, 5, 0), "delta must be a positive integer"),
-    ((3, 5, 4), "delta must be <= m"),
-    ((2.5, 5, 1), "m must be a positive integer"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        ((0, 5, 1), "m must be a positive integer"),
+        ((5, 0, 1), "p must be a positive integer"),
+        ((5, 5, 0), "delta must be a positive integer"),
+        ((3, 5, 4), "delta must be <= m"),
+        ((2.5, 5, 1), "m must be a positive integer"),
+    ],
+)
 def test_ensemble_rejects_bad_arguments(args, needle):
     with pytest.raises(ValueError, match=needle):
         bipartite_ensemble(*args)

@@ -1,10 +1,10 @@
 """Tests of numerics._tolerance: each band's tail at its half-width is delta, correct means stay inside,
 10%-wrong means fall outside, and the computed power agrees."""
+
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,8 +15,12 @@ from numerics import _tolerance as tl
 
 @given(n=st.integers(1, 10**8), delta=st.floats(1e-12, 0.5))
 def test_every_band_has_tail_delta_at_its_halfwidth(n, delta):
-    for tol in (tl.hoeffding(n, delta), tl.bernstein(n, 0.1, 1.0, delta), tl.dkw(n, delta),
-                tl.chebyshev(n, 2.0, delta)):
+    for tol in (
+        tl.hoeffding(n, delta),
+        tl.bernstein(n, 0.1, 1.0, delta),
+        tl.dkw(n, delta),
+        tl.chebyshev(n, 2.0, delta),
+    ):
         assert tol.tail(tol.halfwidth) <= delta * (1 + 1e-9)
         assert tol.tail(tol.halfwidth * 0.9) > delta or tol.tail(tol.halfwidth * 0.9) == 1.0
 
@@ -84,14 +88,17 @@ def test_detection_table_reports_rejection_of_ten_percent_errors():
     assert "bernoulli(p=0.5)" in table and "MoM" in table
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: tl.hoeffding(0), "n \\(samples\\) must be an integer >= 1"),
-    (lambda: tl.hoeffding(10, 0.0), "delta"),
-    (lambda: tl.hoeffding(10, 1e-3, 1.0, 0.0), "hi must be > lo"),
-    (lambda: tl.bernstein(10, -1.0, 1.0), "variance"),
-    (lambda: tl.median_of_means(10, 1.0, groups=11), "groups"),
-    (lambda: tl.bernoulli(10, 1.5), "p0"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: tl.hoeffding(0), "n \\(samples\\) must be an integer >= 1"),
+        (lambda: tl.hoeffding(10, 0.0), "delta"),
+        (lambda: tl.hoeffding(10, 1e-3, 1.0, 0.0), "hi must be > lo"),
+        (lambda: tl.bernstein(10, -1.0, 1.0), "variance"),
+        (lambda: tl.median_of_means(10, 1.0, groups=11), "groups"),
+        (lambda: tl.bernoulli(10, 1.5), "p0"),
+    ],
+)
 def test_bad_arguments_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -1,4 +1,5 @@
 """Baselines: code forms against direct numpy computations on random matrices; lpq(A,1,2) is Frobenius."""
+
 import math
 
 import numpy as np
@@ -36,15 +37,19 @@ def test_code_forms_against_numpy():
     assert theory.neyshabur_2015_code(F_l=F, gamma=gamma) == pytest.approx(np.prod(F**2) / gamma**2)
     lpq = np.array([lpq_reference(a, 1, 2) for a in A])
     assert theory.bartlett_2017_code(S_l=S, lpq_l=lpq, gamma=gamma) == pytest.approx(
-        np.prod(S**2) * (lpq**2 / S**2).sum() / gamma**2)
+        np.prod(S**2) * (lpq**2 / S**2).sum() / gamma**2
+    )
     assert theory.neyshabur_2017_code(S_l=S, F_l=F, h_l=h, gamma=gamma) == pytest.approx(
-        np.prod(S**2) * (h * F**2 / S**2).sum() / gamma**2)
+        np.prod(S**2) * (h * F**2 / S**2).sum() / gamma**2
+    )
     R21 = np.array([np.linalg.norm(a, axis=1).sum() for a in A])
     X_norm, W, m, delta = 50.0, 20, 1000, 0.01
-    ref = X_norm * np.prod(S) * ((R21 / S) ** (2 / 3)).sum() ** 1.5 * math.log(W) / (gamma * m) \
-        + math.sqrt(math.log(1 / delta) / m)
-    assert theory.bartlett_2017_literature(S_l=S, R21_l=R21, X_norm=X_norm, W=W, gamma=gamma, m=m,
-                                           delta=delta) == pytest.approx(ref)
+    ref = X_norm * np.prod(S) * ((R21 / S) ** (2 / 3)).sum() ** 1.5 * math.log(W) / (gamma * m) + math.sqrt(
+        math.log(1 / delta) / m
+    )
+    assert theory.bartlett_2017_literature(
+        S_l=S, R21_l=R21, X_norm=X_norm, W=W, gamma=gamma, m=m, delta=delta
+    ) == pytest.approx(ref)
 
 
 def test_log10_does_not_overflow_for_huge_products():

@@ -1,4 +1,5 @@
 """Theorem D.1, Lemma D.1, Theorem 5.2, Theorem 6.2 and the paper-compatible bound."""
+
 import math
 
 import numpy as np
@@ -18,8 +19,9 @@ def test_theorem_d_1_gap_solves_hoeffding_union(logN, m, delta):
 def test_lemma_d_1_is_theorem_d_1_with_the_naive_count():
     shapes, alpha, r, m, delta = [(784, 784), (10, 784)], [5000, 300], 2**16, 48000, 0.01
     logN = sum(theory.naive_sparse_log_count(a, b, k, r) for (a, b), k in zip(shapes, alpha))
-    got = theory.lemma_d_1_gap(d1_l=[s[0] for s in shapes], d2_l=[s[1] for s in shapes], alpha_l=alpha,
-                               r=r, m=m, delta=delta)
+    got = theory.lemma_d_1_gap(
+        d1_l=[s[0] for s in shapes], d2_l=[s[1] for s in shapes], alpha_l=alpha, r=r, m=m, delta=delta
+    )
     assert got == pytest.approx(theory.theorem_d_1_gap(logN, m, delta), rel=1e-12)
 
 
@@ -56,8 +58,15 @@ def test_paper_ours_margin_reference():
 
 
 def test_theorem_5_2_margin_reference():
-    kw = dict(kappa_l=[1.0, 1.0], S_l=[2.0, 4.0], lam_l=[2.0, 2.0], Gamma_l=[0.1, 0.3], rho_l=[0.01, 0.02],
-              J_l=[100, 400], x_max=3.0)
+    kw = dict(
+        kappa_l=[1.0, 1.0],
+        S_l=[2.0, 4.0],
+        lam_l=[2.0, 2.0],
+        Gamma_l=[0.1, 0.3],
+        rho_l=[0.01, 0.02],
+        J_l=[100, 400],
+        x_max=3.0,
+    )
     ref = math.e * 3.0 * 8.0 * ((0.2 + 0.01 * 10 / 2) / 2.0 + (0.6 + 0.02 * 20 / 2) / 4.0)
     assert theory.theorem_5_2_margin(**kw) == pytest.approx(ref)
 
@@ -81,4 +90,5 @@ def test_theorem_6_2_from_nonzeros_agrees_with_the_width_form():
     d_in, n, l = 784, 100, 2
     base = dict(p=1000, c_m=0.8, r=2**16, m=48000, delta=0.01)
     assert theory.theorem_6_2_gap_from_nonzeros(q_nnz=d_in * n + l * n * n, **base) == pytest.approx(
-        theory.theorem_6_2_gap(d_in=d_in, n=n, l=l, **base), rel=1e-12)
+        theory.theorem_6_2_gap(d_in=d_in, n=n, l=l, **base), rel=1e-12
+    )

@@ -1,10 +1,11 @@
 """Generated LaTeX: one section per ledger entry; compiles to a PDF where TeX is installed."""
+
 import shutil
 
 import pytest
 
 from theory import build_ledger
-from theory.docs import compile_pdf, main, render, tex_escape
+from theory.docs import main, render, tex_escape
 
 
 def test_one_section_per_entry():

@@ -1,4 +1,5 @@
 """The claim ledger: every required id, valid verdicts, results that parse, evidence merging, CLI."""
+
 import json
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def test_every_required_id_once_with_a_valid_verdict():
         assert c.verdict in VERDICTS
         assert c.evidence, c.id
         if c.verdict == "not-checkable":
-            assert len(c.evidence) > 20   # says why
+            assert len(c.evidence) > 20  # says why
 
 
 def test_derived_quantities_present_and_parsable():
@@ -60,12 +61,17 @@ def test_known_findings_are_reported():
 
 def test_monte_carlo_evidence_merges(tmp_path):
     path = tmp_path / "mc.json"
-    path.write_text(json.dumps([
-        {"id": "lemma-5.1", "verdict": "verified", "evidence": "survivors inside the interval"},
-        {"id": "lemma-e.1", "verdict": "refuted", "evidence": "bound exceeded"},
-    ]))
+    path.write_text(
+        json.dumps(
+            [
+                {"id": "lemma-5.1", "verdict": "verified", "evidence": "survivors inside the interval"},
+                {"id": "lemma-e.1", "verdict": "refuted", "evidence": "bound exceeded"},
+            ]
+        )
+    )
     claims = {c.id: c for c in build_ledger(None)}
     import copy
+
     claims = {k: copy.deepcopy(v) for k, v in claims.items()}
     _merge_evidence(claims, path)
     assert claims["lemma-5.1"].verdict == "verified"
@@ -74,8 +80,9 @@ def test_monte_carlo_evidence_merges(tmp_path):
 
 
 def test_cli_json_and_table():
-    out = subprocess.run([sys.executable, "-m", "theory.ledger", "--format", "json"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "theory.ledger", "--format", "json"], capture_output=True, text=True, check=True
+    ).stdout
     entries = json.loads(out)
     assert {"id", "title", "status", "verdict", "evidence", "results"} <= set(entries[0])
     assert set(REQUIRED_IDS) <= {e["id"] for e in entries}
@@ -98,5 +105,6 @@ def test_readme_verdict_table_is_current():
     from theory.ledger import markdown_table, readme_block
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    assert readme_block(markdown_table(build_ledger())) in readme, \
+    assert readme_block(markdown_table(build_ledger())) in readme, (
         "README verdict table is stale: run python -m theory.ledger --readme README.md"
+    )

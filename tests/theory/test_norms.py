@@ -1,4 +1,5 @@
 """Lemma 4.2 bracket, Lemma B.2, Lemma 4.3, Lemma 4.4, Condition C.1 / Lemma C.1 by independent routes."""
+
 import math
 
 import numpy as np
@@ -27,8 +28,12 @@ def test_gamma_matches_entrywise_sum(d1, d2, dv, psi):
     if d1 * d2 == 1:  # a 1x1 matrix is all diagonal: bracket 0
         assert theory.lemma_4_2_gamma(d1, d2, dv, psi, 1.0) == pytest.approx(0.0, abs=1e-12)
         return
-    assert theory.lemma_4_2_gamma(d1, d2, dv, psi, 1.0) == pytest.approx(_bracket_brute_force(d1, d2, dv, psi), rel=1e-10)
-    assert theory.lemma_4_2_gamma(d1, d2, dv, psi, 2.5) == pytest.approx(2.5 * _bracket_brute_force(d1, d2, dv, psi), rel=1e-10)
+    assert theory.lemma_4_2_gamma(d1, d2, dv, psi, 1.0) == pytest.approx(
+        _bracket_brute_force(d1, d2, dv, psi), rel=1e-10
+    )
+    assert theory.lemma_4_2_gamma(d1, d2, dv, psi, 2.5) == pytest.approx(
+        2.5 * _bracket_brute_force(d1, d2, dv, psi), rel=1e-10
+    )
 
 
 def test_markov_failure():
@@ -53,7 +58,7 @@ def test_lemma_b_2_bound_never_exceeded(seed, depth, frac):
     U = []
     for a, s in zip(A, S):
         u = rng.normal(size=a.shape)
-        U.append(u * (frac * s / depth) / np.linalg.norm(u, 2))   # ||U_l|| = frac ||A_l|| / L <= ||A_l|| / L
+        U.append(u * (frac * s / depth) / np.linalg.norm(u, 2))  # ||U_l|| = frac ||A_l|| / L <= ||A_l|| / L
     Un = np.array([np.linalg.norm(u, 2) for u in U])
     assert theory.lemma_b_2_condition(S, Un).all()
     xv = rng.normal(size=widths[0])
@@ -66,7 +71,8 @@ def test_lemma_b_2_bound_never_exceeded(seed, depth, frac):
 def test_lemma_4_3_is_b_2_with_lambda_gamma():
     S, lam, G = np.array([2.0, 3.0, 1.5]), np.array([2.0, 4.0, 3.0]), np.array([0.1, 0.05, 0.02])
     assert theory.lemma_4_3_bound(S_l=S, lam_l=lam, Gamma_l=G, x_norm=2.0) == pytest.approx(
-        theory.lemma_b_2_bound(S_l=S, U_l=lam * G, x_norm=2.0))
+        theory.lemma_b_2_bound(S_l=S, U_l=lam * G, x_norm=2.0)
+    )
 
 
 @given(hs.integers(0, 2**31 - 1), hs.floats(1e-3, 1.0))
@@ -103,5 +109,5 @@ def test_c_1_t_solves_its_equation():
     tv = theory.condition_c_1_t(m, r, din, a, b, delta)
     assert m * r * a * math.exp(-b * tv**2 * din) == pytest.approx(delta)
     tc = theory.condition_c_1_t_code(m, din)
-    assert 1 - m * math.exp(-tc**2 * din) == pytest.approx(0.99)
+    assert 1 - m * math.exp(-(tc**2) * din) == pytest.approx(0.99)
     assert theory.condition_c_1_kappa(tv, 4) == pytest.approx(min(1.0, tv * 2))

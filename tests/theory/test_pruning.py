@@ -1,4 +1,5 @@
 """Algorithm 1 / Lemma 4.1 / Lemma D.2 closed forms against independent numerical routes."""
+
 import math
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as hs
 import theory
 from theory._checks import quadrature_vs_closed_form
 from theory._pruning import PRUNE_PROBABILITY_GIVEN_ENTRY, lemma_4_1_derivation
-from theory._symbols import Psi, d, x
+from theory._symbols import Psi, x
 
 strengths = hs.floats(min_value=1e-3, max_value=1e3, allow_nan=False)
 variances = hs.floats(min_value=1e-4, max_value=1e2, allow_nan=False)
@@ -42,8 +43,8 @@ def test_prune_probability_matches_quadrature_and_is_psi_free(dv):
 def test_mean_is_zero_and_limits():
     der = lemma_4_1_derivation()
     assert der["E_Delta"] == 0 and der["E_Delta3"] == 0
-    assert der["limits"]["E_Delta2(d->oo)"] == Psi      # everything pruned: Delta = A
-    assert der["limits"]["E_Delta2(d->0)"] == 0         # nothing pruned
+    assert der["limits"]["E_Delta2(d->oo)"] == Psi  # everything pruned: Delta = A
+    assert der["limits"]["E_Delta2(d->0)"] == 0  # nothing pruned
     assert theory.lemma_4_1_second_moment(1e9, 2.0) == pytest.approx(2.0, rel=1e-6)
     assert theory.lemma_4_1_fourth_moment(1e9, 2.0) == pytest.approx(3 * 4.0, rel=1e-6)
 
@@ -92,10 +93,16 @@ def test_torch_and_numpy_faces_agree():
     np.testing.assert_allclose(got.numpy(), ref, rtol=1e-12)
 
 
-@pytest.mark.parametrize("args, match", [
-    ((0.0, 1.0), "d must be > 0"), ((-1.0, 1.0), "d must be > 0"), ((1.0, 0.0), "Psi must be > 0"),
-    ((float("nan"), 1.0), "d must be finite"), ((1.0, float("inf")), "Psi must be finite"),
-])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((0.0, 1.0), "d must be > 0"),
+        ((-1.0, 1.0), "d must be > 0"),
+        ((1.0, 0.0), "Psi must be > 0"),
+        ((float("nan"), 1.0), "d must be finite"),
+        ((1.0, float("inf")), "Psi must be finite"),
+    ],
+)
 def test_bad_input_names_argument_and_rule(args, match):
     with pytest.raises(ValueError, match=match):
         theory.lemma_4_1_second_moment(*args)

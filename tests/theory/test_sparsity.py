@@ -1,4 +1,5 @@
 """Lemma 5.1, Lemma E.1 and the parameter counts by independent routes."""
+
 import math
 
 import numpy as np
