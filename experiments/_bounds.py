@@ -16,6 +16,7 @@ import numerics
 import theory
 
 from ._measures import layer_measures, margin_loss, sparsity_counts, spectral_norm
+from ._settings import TOOLKIT, Protocol
 
 #: Theorem 5.1's sketch constant used in the rigorous count (stated; numerics measures ~0.7-1.4 at p <= 32)
 SKETCH_CONSTANT = 1.0
@@ -69,14 +70,22 @@ def _log10(value: float) -> float:
     return math.log10(value) if value > 0 else float("-inf")
 
 
-def choose_gamma(train_margins: np.ndarray) -> tuple[float, str]:
-    """The margin the baselines use: the minimum training margin (authors' code); if the network
-    misclassifies a training point that minimum is <= 0 and the bounds would be meaningless, so the
-    10th percentile is used instead and the rule is recorded."""
-    g = float(np.min(train_margins))
+def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tuple[float, str]:
+    """The margin gamma the baselines use (same units as the logits), with the rule that chose it.
+
+    Both protocols take the minimum training margin when it is positive (the authors' code).  When it is <= 0
+    (the network misclassifies a training point): the toolkit uses the 10th percentile (ValueError when that is
+    <= 0 too: more than 10% misclassified); the released code sets gamma = 0, so every margin bound is infinite
+    and the caller reports them as not computable.  Raises ValueError for NaN margins (non-finite outputs)."""
+    values = np.asarray(train_margins, dtype=float)
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError("the training margins are not finite (the network's outputs are NaN or infinite)")
+    g = float(np.min(values))
     if g > 0:
         return g, "minimum training margin"
-    q = float(np.quantile(train_margins, 0.1))
+    if not protocol.gamma_fallback:
+        return 0.0, "minimum training margin <= 0: the released code sets gamma = 0 (every margin bound infinite)"
+    q = float(np.quantile(values, 0.1))
     if q <= 0:
         raise ValueError(
             "the network misclassifies more than 10% of its training set, so no positive margin "
@@ -108,101 +117,234 @@ def compute_bounds(
     seed: int = 0,
     prune_diagonal: bool = False,
     error_curve: bool = False,
+    protocol: Protocol = TOOLKIT,
+    test_margins_of: Callable[[list[np.ndarray]], np.ndarray] | None = None,
+    n_params: int | None = None,
 ) -> dict:
-    """All bounds for one trained network.
+    """All bounds for one trained network (every ``*_log10`` key is a base-10 logarithm; natural logs inside
+    the formulas).
 
-    ``weights``: trained matrices (outputs x inputs); ``init_weights``: reference matrices for Bartlett et al.
-    (None -> 0); ``train_margins``: margins of the unpruned net on the m training points; ``margins_of(ws)``:
-    training margins of the network with matrices ``ws`` (biases unchanged); ``x_max`` = max ||x||,
-    ``x_norm_total`` = sqrt(sum ||x_i||^2).  Returns a flat dict of measures and log10 bounds; with
-    ``error_curve`` also ``pruning_error_vs_d`` (see :func:`pruning_error_curve`).
+    ``weights``: trained matrices (outputs x inputs, float64); ``init_weights``: W0, the reference of the
+    literature's Bartlett bound and of the measures convention (None -> 0, and the measures-convention forms
+    are skipped); ``train_margins``: margins of the unpruned net on the m training points (logit units);
+    ``margins_of(ws)``: training margins of the network with matrices ``ws`` (biases unchanged);
+    ``test_margins_of(ws)``: the same on the test set (gives the pruned network's test error, the paper's "True
+    error"); ``x_max`` = max ||x||, ``x_norm_total`` = sqrt(sum ||x_i||^2); ``n_params``: weights and biases
+    (default: one bias per output unit).  ``protocol`` fixes the tie rule, kappa_l, the search of the pruning
+    strength, the diagonal and the margin rule (:mod:`experiments._settings`); under the authors' protocol the
+    headline "Ours" is the released code's search and the toolkit's search is recorded beside it
+    (``search_toolkit``).  Returns a flat dict of measures and log10 bounds; with ``error_curve`` also
+    ``pruning_error_vs_d`` (see :func:`pruning_error_curve`).  Raises ValueError when no margin is left to bound
+    with (toolkit protocol) or the margins are not finite.
     """
+    tie = protocol.tie_is_error
     L = len(weights)
     layers = [
-        layer_measures(w, None if init_weights is None else iw) for w, iw in zip(weights, init_weights or [None] * L)
+        layer_measures(w, None if init_weights is None else iw)
+        for w, iw in zip(weights, init_weights or [None] * L)
     ]
     S = np.array([lay["spectral"] for lay in layers])
     F = np.array([lay["frobenius"] for lay in layers])
     d1 = np.array([lay["d1"] for lay in layers])
     d2 = np.array([lay["d2"] for lay in layers])
-    gamma, gamma_rule = choose_gamma(train_margins)
-    rhat_gamma = margin_loss(train_margins, gamma)
+    gamma, gamma_rule = choose_gamma(train_margins, protocol)
+    rhat_gamma = margin_loss(train_margins, gamma, tie)
+    if protocol.kappa == "authors":
+        from ._authors import authors_kappa
+
+        kappa = authors_kappa([(int(a), int(b)) for a, b in zip(d1, d2)], m)
+    else:
+        kappa = np.ones(L)
     out: dict = {
+        "protocol": protocol.name,
         "gamma": gamma,
         "gamma_rule": gamma_rule,
         "rhat_gamma": rhat_gamma,
         "m": m,
         "delta": delta,
         "x_max": x_max,
-        "train_error": margin_loss(train_margins, 0.0),
+        "train_error": margin_loss(train_margins, 0.0, tie),
         "train_margin_min": float(np.min(train_margins)),
-        "train_margin_percentiles": {str(q): float(np.quantile(train_margins, q / 100)) for q in (1, 5, 10, 25, 50)},
+        "train_margin_percentiles": {
+            str(q): float(np.quantile(train_margins, q / 100)) for q in (1, 5, 10, 25, 50)
+        },
+        "kappa": [float(k) for k in kappa],
         "layers": layers,
     }
 
-    # --- baselines: the authors' computed forms and the literature's ------------------------------
-    out["neyshabur_2015_code_log10"] = theory.neyshabur_2015_code.log10(F_l=F, gamma=gamma)
-    out["bartlett_2017_code_log10"] = theory.bartlett_2017_code.log10(
-        S_l=S, lpq_l=[lay["lpq_1_2"] for lay in layers], gamma=gamma
-    )
-    out["neyshabur_2017_code_log10"] = theory.neyshabur_2017_code.log10(S_l=S, F_l=F, h_l=d2, gamma=gamma)
-    lit = {
-        "neyshabur_2015_literature": theory.neyshabur_2015_literature(F_l=F, x_max=x_max, gamma=gamma, m=m),
-        "bartlett_2017_literature": theory.bartlett_2017_literature(
-            S_l=S,
-            R21_l=[lay["norm21T"] for lay in layers],
-            X_norm=x_norm_total,
-            W=int(max(d1.max(), d2.max())),
-            gamma=gamma,
-            m=m,
-            delta=delta,
-        ),
-        "neyshabur_2017_literature": theory.neyshabur_2017_literature(
-            S_l=S, F_l=F, x_max=x_max, h=int(max(d1.max(), d2.max())), gamma=gamma, m=m, delta=delta
-        ),
-    }
-    for key, complexity in lit.items():
-        out[f"{key}_log10"] = _log10(rhat_gamma + complexity)
+    # --- baselines: the authors' computed forms, the literature's, and the measures convention -----------
+    if gamma > 0:
+        out["neyshabur_2015_code_log10"] = theory.neyshabur_2015_code.log10(F_l=F, gamma=gamma)
+        out["bartlett_2017_code_log10"] = theory.bartlett_2017_code.log10(
+            S_l=S, lpq_l=[lay["lpq_1_2"] for lay in layers], gamma=gamma
+        )
+        out["neyshabur_2017_code_log10"] = theory.neyshabur_2017_code.log10(S_l=S, F_l=F, h_l=d2, gamma=gamma)
+        lit = {
+            "neyshabur_2015_literature": theory.neyshabur_2015_literature(F_l=F, x_max=x_max, gamma=gamma, m=m),
+            "bartlett_2017_literature": theory.bartlett_2017_literature(
+                S_l=S,
+                R21_l=[lay["norm21T"] for lay in layers],
+                X_norm=x_norm_total,
+                W=int(max(d1.max(), d2.max())),
+                gamma=gamma,
+                m=m,
+                delta=delta,
+            ),
+            "neyshabur_2017_literature": theory.neyshabur_2017_literature(
+                S_l=S, F_l=F, x_max=x_max, h=int(max(d1.max(), d2.max())), gamma=gamma, m=m, delta=delta
+            ),
+        }
+        for key, complexity in lit.items():
+            out[f"{key}_log10"] = _log10(rhat_gamma + complexity)
+    else:
+        for key in BASELINE_KEYS:
+            out[key] = None
+    out.update(measures_convention(weights, init_weights, train_margins, S, F, m, n_params))
 
-    # --- paper-compatible "Ours": bisection on d so that gamma*(d) = gamma ---------------------------
-    def gamma_star(dv: float) -> float:
-        pruned = prune_network(weights, dv, seed, prune_diagonal)
+    # --- paper-compatible "Ours": the toolkit's search (bisection on d so that gamma*(d) = gamma) ------------
+    def gamma_star_of(pruned: list[np.ndarray]) -> float:
         dn = [spectral_norm(w - p) for w, p in zip(weights, pruned)]
-        return theory.paper_ours_margin(Delta_l=dn, S_l=S, kappa_l=np.ones(L), x_max=x_max)
+        return theory.paper_ours_margin(Delta_l=dn, S_l=S, kappa_l=kappa, x_max=x_max)
 
-    bis = bisect_strength(gamma_star, gamma)
-    d_star = bis.d
-    pruned = prune_network(weights, d_star, seed, prune_diagonal)
-    pruned_margins = margins_of(pruned)
-    ours_gap = theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=d_star, m=m)
-    out.update(
-        {
+    def gamma_star(dv: float) -> float:
+        return gamma_star_of(prune_network(weights, dv, seed, prune_diagonal))
+
+    if gamma > 0:
+        bis = bisect_strength(gamma_star, gamma)
+        d_star = bis.d
+        pruned = prune_network(weights, d_star, seed, prune_diagonal)
+        ours_gap = theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=d_star, m=m)
+        toolkit = {
             "d_star": d_star,
             "bisection_status": bis.status,
             "bisection_iterations": bis.iterations,
             "gamma_star": bis.gamma_star,
-            "ours_paper_compatible_log10": _log10(margin_loss(train_margins, bis.gamma_star) + ours_gap),
+            "ours_paper_compatible_log10": _log10(margin_loss(train_margins, bis.gamma_star, tie) + ours_gap),
             "ours_gap_log10": _log10(ours_gap),
-            "pruned_train_error": margin_loss(pruned_margins, 0.0),
         }
-    )
+    else:
+        d_star, pruned, toolkit = None, [w.copy() for w in weights], {"bisection_status": "no positive margin"}
+    if protocol.search == "authors":
+        from ._authors import authors_final, authors_search
+
+        rng = np.random.default_rng([seed, AUTHORS_STREAM])
+        srch = authors_search(weights, gamma_star_of, gamma, rng, prune_diagonal)
+        fin, pruned = authors_final(weights, srch.alpha, rng, gamma_star_of, train_margins, m, prune_diagonal)
+        out["search_toolkit"] = toolkit
+        out.update(
+            {
+                "d_star": srch.alpha,
+                "bisection_status": srch.status,
+                "bisection_iterations": srch.evaluations,
+                "gamma_star": fin["gamma_star"],
+                "ours_paper_compatible_log10": fin["ours_authors_log10"],
+                "ours_gap_log10": _log10(fin["gap"]),
+                "rhat_at_gamma_star": fin["rhat_at_gamma_star"],
+                "search_authors": {"gamma_star_at_end_of_search": srch.gamma_star},
+            }
+        )
+    else:
+        out.update(toolkit)
+    out["pruned_train_error"] = margin_loss(margins_of(pruned), 0.0, tie)
+    if test_margins_of is not None:
+        out["pruned_test_error"] = margin_loss(test_margins_of(pruned), 0.0, tie)
+        out["true_error_log10"] = _log10(out["pruned_test_error"])
 
     # --- what the pruned matrices look like, against Lemmas 4.1 / 4.2 / 5.1 --------------------------
+    d_used = out["d_star"] if out.get("d_star") else None
     counts = [sparsity_counts(p) for p in pruned]
     delta_norm = np.array([spectral_norm(w - p) for w, p in zip(weights, pruned)])
-    gam = np.array(
-        [
-            theory.lemma_4_2_gamma(int(a), int(b), d_star, lay["psi"], LATALA_CONSTANT)
-            for a, b, lay in zip(d1, d2, layers)
-        ]
-    )
-    expected = np.array([theory.lemma_5_1_expected_survivors(int(a), int(b), d_star) for a, b in zip(d1, d2)])
-    for lay, c, dn, g, e in zip(layers, counts, delta_norm, gam, expected):
+    for lay, c, dn in zip(layers, counts, delta_norm):
         lay.update(c)
-        lay.update({"delta_spectral": float(dn), "gamma_latala_C1": float(g), "expected_survivors": float(e)})
+        lay["delta_spectral"] = float(dn)
+    if d_used:
+        gam = np.array(
+            [theory.lemma_4_2_gamma(int(a), int(b), d_used, lay["psi"], LATALA_CONSTANT) for a, b, lay in zip(d1, d2, layers)]
+        )
+        expected = np.array([theory.lemma_5_1_expected_survivors(int(a), int(b), d_used) for a, b in zip(d1, d2)])
+        for lay, g, e in zip(layers, gam, expected):
+            lay.update({"gamma_latala_C1": float(g), "expected_survivors": float(e)})
+    else:
+        gam = np.full(L, np.nan)
+        expected = np.array([float(a * b) for a, b in zip(d1, d2)])
 
-    # --- rigorous: Theorem 5.2 and Lemma D.1 via Theorem D.1 -------------------------------------------
+    # --- rigorous: Theorem 5.2 and Lemma D.1 via Theorem D.1 (kappa_l = 1: Condition C.1 with the code's
+    # constants fails, see the ledger) ------------------------------------------------------------------
     J = np.array([c["nonzeros"] for c in counts])
+    out.update({"survivors": int(J.sum()), "expected_survivors": float(expected.sum())})
+    if gamma > 0 and d_used:
+        out.update(_rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma, m, delta, tie))
+    else:
+        for key in ("theorem_5_2_log10", "lemma_d_1_log10", "theorem_5_2_gap_log10", "lemma_d_1_gap_log10"):
+            out[key] = None
+        out["theorem_5_2_margin_condition_met"] = False
+    if error_curve and d_used:
+        out["pruning_error_vs_d"] = pruning_error_curve(
+            weights, [lay["psi"] for lay in layers], d_used, seed, prune_diagonal
+        )
+    return out
+
+
+#: the stream of the released code's fresh Algorithm 1 draws (``numpy.random.default_rng([seed, AUTHORS_STREAM])``)
+AUTHORS_STREAM = 7919
+BASELINE_KEYS = (
+    "neyshabur_2015_code_log10",
+    "bartlett_2017_code_log10",
+    "neyshabur_2017_code_log10",
+    "neyshabur_2015_literature_log10",
+    "bartlett_2017_literature_log10",
+    "neyshabur_2017_literature_log10",
+)
+MEASURES_KEYS = ("neyshabur_2015_measures_log10", "bartlett_2017_measures_log10", "neyshabur_2018_measures_log10")
+
+
+def measures_convention(
+    weights: list[np.ndarray],
+    init_weights: list[np.ndarray] | None,
+    train_margins: np.ndarray,
+    S: np.ndarray,
+    F: np.ndarray,
+    m: int,
+    n_params: int | None = None,
+) -> dict:
+    """The three baselines in the measures convention (``theory.*_measures``): 5th-percentile margin, distances
+    from W0, no constants, 1/sqrt(m); log10 values.  Keys are None (with ``measures_status`` saying why) when W0
+    is unknown, the 5th-percentile margin is <= 0, or a layer did not move from W0."""
+    keys = dict.fromkeys(MEASURES_KEYS)
+    gamma5 = float(np.quantile(np.asarray(train_margins, dtype=float), 0.05))
+    info: dict = {**keys, "gamma_5th_percentile": gamma5}
+    if init_weights is None:
+        return {**info, "measures_status": "no initial weights W0 (reference matrices) given"}
+    if not gamma5 > 0:
+        return {**info, "measures_status": "the 5th-percentile training margin is <= 0"}
+    diff = [np.asarray(w, dtype=float) - np.asarray(w0, dtype=float) for w, w0 in zip(weights, init_weights)]
+    d21 = [float(np.linalg.norm(dm, axis=1).sum()) for dm in diff]
+    dfro = [float(np.linalg.norm(dm)) for dm in diff]
+    if min(dfro) <= 0:
+        return {**info, "measures_status": "a layer equals its initialisation W0"}
+    n_out = [int(w.shape[0]) for w in weights]
+    if n_params is None:
+        n_params = int(sum(w.size + w.shape[0] for w in weights))
+    info.update(
+        {
+            "neyshabur_2015_measures_log10": theory.neyshabur_2015_measures.log10(
+                F_l=F, d_input=int(weights[0].shape[1]), gamma=gamma5, m=m
+            ),
+            "bartlett_2017_measures_log10": theory.bartlett_2017_measures.log10(
+                S_l=S, D21_l=d21, P=n_params, gamma=gamma5, m=m
+            ),
+            "neyshabur_2018_measures_log10": theory.neyshabur_2018_measures.log10(
+                S_l=S, DF_l=dfro, n_l=n_out, gamma=gamma5, m=m
+            ),
+            "measures_status": "ok",
+        }
+    )
+    return info
+
+
+def _rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma, m, delta, tie) -> dict:
+    """Theorem 5.2 and Lemma D.1 (via Theorem D.1) with explicit constants: lambda_l = 2L/delta, rounding
+    grid from Lemma 4.4 when a valid rho exists (else 2^16 levels), kappa_l = 1."""
     j_l = np.array([max(c["max_row"], c["max_col"]) for c in counts])
     p_l = np.maximum(d1, d2)
     lam = np.full(L, 2.0 * L / delta)  # Markov failures sum to delta / 2
@@ -222,28 +364,19 @@ def compute_bounds(
     required = theory.theorem_5_2_margin(
         kappa_l=np.ones(L), S_l=S, lam_l=lam, Gamma_l=gam, rho_l=rho_used, J_l=J, x_max=x_max
     )
-    rhat_required = margin_loss(train_margins, required)
+    rhat_required = margin_loss(train_margins, required, tie)
     gap_52 = theory.theorem_5_2_gap(j_l=j_l, p_l=p_l, c_m=SKETCH_CONSTANT, r=levels, m=m, delta=delta / 2)
     gap_d1 = theory.lemma_d_1_gap(d1_l=d1, d2_l=d2, alpha_l=np.maximum(J, 1), r=levels, m=m, delta=delta / 2)
-    out.update(
-        {
-            "theorem_5_2_required_margin": required,
-            "theorem_5_2_margin_condition_met": bool(required <= gamma),
-            "rounding_rho_valid": rho_ok,
-            "rounding_levels": levels,
-            "theorem_5_2_gap_log10": _log10(gap_52),
-            "theorem_5_2_log10": _log10(rhat_required + gap_52),
-            "lemma_d_1_gap_log10": _log10(gap_d1),
-            "lemma_d_1_log10": _log10(rhat_required + gap_d1),
-            "survivors": int(J.sum()),
-            "expected_survivors": float(expected.sum()),
-        }
-    )
-    if error_curve:
-        out["pruning_error_vs_d"] = pruning_error_curve(
-            weights, [lay["psi"] for lay in layers], d_star, seed, prune_diagonal
-        )
-    return out
+    return {
+        "theorem_5_2_required_margin": required,
+        "theorem_5_2_margin_condition_met": bool(required <= gamma),
+        "rounding_rho_valid": rho_ok,
+        "rounding_levels": levels,
+        "theorem_5_2_gap_log10": _log10(gap_52),
+        "theorem_5_2_log10": _log10(rhat_required + gap_52),
+        "lemma_d_1_gap_log10": _log10(gap_d1),
+        "lemma_d_1_log10": _log10(rhat_required + gap_d1),
+    }
 
 
 #: the pruning strengths of the "pruning error vs d" curve (d* is added)

@@ -55,6 +55,8 @@ __all__ = [
     "resolve_data_dir",
     "load_dataset",
     "train_val_split",
+    "authors_split",
+    "split_for",
 ]
 
 DATASETS = ("digits", "mnist", "fashion-mnist", "cifar10")
@@ -94,6 +96,9 @@ CIFAR10_MD5 = {
     "test_batch": (31035526, "40351d587109b95175f43aff81a1287e"),
 }
 CIFAR_TAR_MD5 = (170498071, "c58f30108f718f92721af3b95e74349a")  # the archive itself (for reference)
+# The released code's CIFAR-10 normalisation (pl_bolts cifar10_normalization), in units of 0..255.
+AUTHORS_CIFAR_MEAN = (125.3, 123.0, 113.9)
+AUTHORS_CIFAR_STD = (63.0, 62.1, 66.7)
 
 # Dataset subfolders of a parent data folder (the last ones: torchvision's layout).
 _SUBDIRS = {"mnist": ("mnist", "MNIST/raw"), "fashion-mnist": ("fashion-mnist", "fashion_mnist", "FashionMNIST/raw")}
@@ -244,7 +249,7 @@ def _parse_idx(path: Path, data: bytes, magic: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def _load_idx(dataset: str, data_dir, verify: bool) -> Dataset:
+def _load_idx(dataset: str, data_dir, verify: bool, preprocessing: str = "toolkit") -> Dataset:
     title = _TITLES[dataset]
     folder = resolve_data_dir(dataset, data_dir)
     missing = [f for f in IDX_FILES.values() if not (folder / f).is_file()]
@@ -297,9 +302,14 @@ def _load_idx(dataset: str, data_dir, verify: bool) -> Dataset:
     for split in ("train", "test"):
         x = arrays[f"{split}_x"]
         xs = x.reshape(len(x), -1).astype(np.float32)
-        xs *= np.float32(2.0 / 255.0)
-        xs -= np.float32(1.0)
-        np.clip(xs, -1.0, 1.0, out=xs)
+        if preprocessing == "authors":  # torchvision ToTensor then Normalize(0.5, 0.5), in float32
+            xs /= np.float32(255.0)
+            xs -= np.float32(0.5)
+            xs /= np.float32(0.5)
+        else:
+            xs *= np.float32(2.0 / 255.0)
+            xs -= np.float32(1.0)
+            np.clip(xs, -1.0, 1.0, out=xs)
         out[f"{split}_x"] = xs
         out[f"{split}_y"] = arrays[f"{split}_y"].astype(np.int64)
     return Dataset(**out, name=dataset, input_dim=int(out["train_x"].shape[1]), n_classes=10, source=str(folder))
@@ -412,7 +422,7 @@ def _channel_stats(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, std
 
 
-def _load_cifar(data_dir, verify: bool) -> Dataset:
+def _load_cifar(data_dir, verify: bool, preprocessing: str = "toolkit") -> Dataset:
     source = resolve_data_dir("cifar10", data_dir)
     raw = _cifar_raw(source, _searched("cifar10", data_dir, source))
     parts = {}
@@ -427,10 +437,15 @@ def _load_cifar(data_dir, verify: bool) -> Dataset:
         raise DataError(
             f"CIFAR-10: the training batches in {source} are empty.\nFix: replace them with the original {CIFAR_TAR}."
         )
-    mean, std = _channel_stats(tr_x)
+    if preprocessing == "authors":  # pl_bolts' cifar10_normalization after ToTensor, in float32
+        mean, std = np.array(AUTHORS_CIFAR_MEAN) / 255.0, np.array(AUTHORS_CIFAR_STD) / 255.0
+    else:
+        mean, std = _channel_stats(tr_x)
 
     def standardise(x: np.ndarray) -> np.ndarray:
         out = x.reshape(len(x), 3, 1024).astype(np.float32)
+        if preprocessing == "authors":
+            out /= np.float32(255.0)
         out -= mean.astype(np.float32)[None, :, None]
         out /= std.astype(np.float32)[None, :, None]
         return out.reshape(len(x), 3072)
@@ -474,20 +489,27 @@ def _load_digits() -> Dataset:
 # --------------------------------------------------------------------------------------------- public API
 
 
-def load_dataset(name: str, data_dir: str | os.PathLike | None = None, *, verify: bool = True) -> Dataset:
+def load_dataset(
+    name: str, data_dir: str | os.PathLike | None = None, *, verify: bool = True, preprocessing: str = "toolkit"
+) -> Dataset:
     """Load and preprocess ``name`` (one of :data:`DATASETS`); see the module docstring for the protocol.
 
-    ``verify`` checks the SHA-256 of the MNIST archives, the image counts (60,000 / 10,000) of MNIST and
+    ``preprocessing``: ``"toolkit"`` (the module docstring) or ``"authors"`` (the released code's torchvision
+    transforms, same float32 operation order: MNIST / Fashion-MNIST ``(x/255 - 0.5)/0.5``; CIFAR-10
+    ``(x/255 - mean)/std`` with pl_bolts' constants mean = (125.3, 123.0, 113.9)/255, std = (63.0, 62.1,
+    66.7)/255; digits is the same under both).  ``verify`` checks the SHA-256 of the MNIST archives, the image counts (60,000 / 10,000) of MNIST and
     Fashion-MNIST, and the size and MD5 of each CIFAR-10 batch; turn it off only for synthetic files.
     Raises :class:`DataError` for any missing, truncated, corrupt or mismatching file, ``ValueError`` for
     an unknown name.
     """
     _check_name(name)
+    if preprocessing not in ("toolkit", "authors"):
+        raise ValueError(f"preprocessing must be 'toolkit' or 'authors' (got {preprocessing!r})")
     if name == "digits":
         return _load_digits()
     if name == "cifar10":
-        return _load_cifar(data_dir, verify)
-    return _load_idx(name, data_dir, verify)
+        return _load_cifar(data_dir, verify, preprocessing)
+    return _load_idx(name, data_dir, verify, preprocessing)
 
 
 def train_val_split(n: int, seed: int, fraction: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
@@ -504,3 +526,32 @@ def train_val_split(n: int, seed: int, fraction: float = 0.8) -> tuple[np.ndarra
         raise ValueError(f"cannot split {n} examples with fraction {fraction}: one part would be empty")
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[:n_train]).astype(np.int64), np.sort(perm[n_train:]).astype(np.int64)
+
+
+def authors_split(n: int, seed: int = 1, val_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """The released code's split: ``torch.utils.data.random_split`` of the ``n`` official training examples into
+    ``n - int(val_fraction * n)`` training and ``int(val_fraction * n)`` validation examples with
+    ``torch.Generator().manual_seed(seed)`` (pl_bolts' ``VisionDataModule._get_splits``; their ``--seed`` default
+    is 1).  Returns (train, validation) int64 indices in the order the subsets hold them (not sorted).  For MNIST:
+    48,000 and 12,000.  Raises ValueError when a part would be empty."""
+    import torch
+    from torch.utils.data import random_split
+
+    n = int(n)
+    n_val = int(val_fraction * n)
+    if not 0 < n_val < n:
+        raise ValueError(f"cannot split {n} examples with validation fraction {val_fraction}: one part would be empty")
+    train, val = random_split(range(n), [n - n_val, n_val], generator=torch.Generator().manual_seed(int(seed)))
+    return np.asarray(train.indices, dtype=np.int64), np.asarray(val.indices, dtype=np.int64)
+
+
+def split_for(protocol_split: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (train, validation) indices of a protocol: ``"toolkit"`` -> :func:`train_val_split` (``seed``),
+    ``"authors"`` -> :func:`authors_split` (``seed``; the released code's default is 1).  For the digits set,
+    which has no official validation part, both protocols use :func:`train_val_split`'s rule on its 1,198
+    training images."""
+    if protocol_split == "authors":
+        return authors_split(n, seed)
+    if protocol_split == "toolkit":
+        return train_val_split(n, seed)
+    raise ValueError(f"unknown split {protocol_split!r} (toolkit or authors)")

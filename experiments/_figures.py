@@ -41,43 +41,53 @@ def _num(v):
 
 
 def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path]:
+    """bounds_vs_width, bound_vs_epoch, sparsity_and_pruning_error and pruning_error_vs_d (PNG and PDF) for the
+    records of a run (log10 axes as labelled; values that could not be computed are left out)."""
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    widths = [r["width"] for r in records]
+    if not records:
+        return paths
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key, label in BOUND_KEYS:
-        ys = [r.get(key) for r in records]
-        if all(y is not None for y in ys):
-            ax.plot(widths, ys, marker="o", label=label)
+    for ds in sorted({r["dataset"] for r in records}):
+        recs = sorted((r for r in records if r["dataset"] == ds), key=lambda r: (r["width"], r.get("seed", 0)))
+        for key, label in BOUND_KEYS:
+            pts = [(r["width"], _num(r.get(key))) for r in recs if _num(r.get(key)) is not None]
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ls="", label=f"{label} ({ds})")
     ax.set_xlabel("hidden width h")
     ax.set_ylabel("log10 bound")
-    ax.set_title(f"Bounds vs width ({records[0]['dataset']})")
-    ax.legend(fontsize=7)
+    ax.set_title("Bounds vs width")
+    ax.legend(fontsize=6)
     paths += _save(fig, out, "bounds_vs_width")
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for w in widths:
+    series = sorted({(str(r.get("dataset")), str(r.get("width")), str(r.get("seed"))) for r in rows})
+    for ds, w, sd in series:
         pts = [
             (int(r["epoch"]), _num(r.get("ours_paper_compatible_log10")), _num(r.get("true_error_log10")))
             for r in rows
-            if str(r.get("width")) == str(w) and _num(r.get("ours_paper_compatible_log10")) is not None
+            if (str(r.get("dataset")), str(r.get("width")), str(r.get("seed"))) == (ds, w, sd)
+            and _num(r.get("ours_paper_compatible_log10")) is not None
         ]
         if pts:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=f"Ours, h={w}")
-            ax.plot([p[0] for p in pts], [p[2] for p in pts], marker="x", ls="--", label=f"true error, h={w}")
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ms=3, label=f"Ours, {ds} h={w} s={sd}")
+            ax.plot([p[0] for p in pts], [p[2] for p in pts], marker="x", ms=3, ls="--", label=f"true error, h={w}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("log10")
     ax.set_title("Bound and true error vs epoch")
-    ax.legend(fontsize=7)
+    if ax.lines:
+        ax.legend(fontsize=6)
     paths += _save(fig, out, "bound_vs_epoch")
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for r in records:
-        lays = r["layers"]
+        lays = [lay for lay in r["layers"] if "expected_survivors" in lay and "gamma_latala_C1" in lay]
+        if not lays:
+            continue
         axes[0].scatter(
             [lay["expected_survivors"] for lay in lays],
             [lay["nonzeros"] for lay in lays],
-            label=f"h={r['width']}, d*={r['d_star']:.3g}",
+            label=f"h={r['width']}, d*={_num(r.get('d_star')) or 0:.3g}",
         )
         axes[1].scatter(
             [lay["gamma_latala_C1"] for lay in lays], [lay["delta_spectral"] for lay in lays], label=f"h={r['width']}"

@@ -49,11 +49,13 @@ def iterative_magnitude_pruning(
     fraction: float = 0.5,
     checkpoint_dir: Path | None = None,
     resume: bool = False,
+    identity: dict | None = None,
 ) -> tuple[list[torch.Tensor], list[dict]]:
     """Run ``rounds`` rounds of train -> prune -> rewind, then train the final ticket; returns (masks, history).
 
     The model ends trained with its final masks applied.  Each round's training checkpoints to
-    ``checkpoint_dir/imp-round-K.pt`` so an interrupted run resumes round by round.
+    ``checkpoint_dir/imp-round-K.pt`` so an interrupted run resumes round by round; ``identity`` (with the
+    round number and ``fraction`` added by the caller) must match for a round checkpoint to be continued.
     """
     if rounds < 0:
         raise ValueError(f"IMP rounds must be >= 0 (got {rounds})")
@@ -64,7 +66,14 @@ def iterative_magnitude_pruning(
         ckpt = None if checkpoint_dir is None else checkpoint_dir / f"imp-round-{rnd}.pt"
         apply_masks(model, masks)
         hist = train(
-            model, x, y, cfg, checkpoint=ckpt, resume=resume, after_step=lambda m, mk=masks: apply_masks(m, mk)
+            model,
+            x,
+            y,
+            cfg,
+            checkpoint=ckpt,
+            resume=resume,
+            after_step=lambda m, mk=masks: apply_masks(m, mk),
+            identity={**(identity or {}), "imp_round": rnd},
         )
         kept = sum(int(mk.sum()) for mk in masks)
         history.append(

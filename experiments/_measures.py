@@ -58,9 +58,17 @@ def margins(logits: torch.Tensor, labels: torch.Tensor) -> np.ndarray:
     return (true - other.max(1).values).cpu().numpy()
 
 
-def margin_loss(margin_values: np.ndarray, gamma: float) -> float:
-    """Empirical margin loss Rhat_gamma = fraction of samples with margin <= gamma (R_0 at gamma = 0)."""
-    return float(np.mean(np.asarray(margin_values) <= gamma))
+def margin_loss(margin_values: np.ndarray, gamma: float, tie_is_error: bool = True) -> float:
+    """Empirical margin loss Rhat_gamma (a fraction in [0, 1]): the share of samples with margin <= gamma, or
+    < gamma when ``tie_is_error`` is False (the released code's rule, under which a margin equal to gamma counts
+    as correct).  R_0 (``gamma = 0``) is the classification error, with a tied top logit an error unless
+    ``tie_is_error`` is False.  Raises ValueError for NaN margins or a NaN gamma."""
+    values = np.asarray(margin_values, dtype=float)
+    if np.isnan(gamma) or np.isnan(values).any():
+        raise ValueError("margins and gamma must not be NaN (the network's outputs are not finite)")
+    if values.size == 0:
+        return float("nan")
+    return float(np.mean(values <= gamma if tie_is_error else values < gamma))
 
 
 def sparsity_counts(a) -> dict:

@@ -1,9 +1,12 @@
-"""python -m experiments.report: the reproduction report and the assumption audit.
+"""python -m experiments.report: the reproduction report of the paper's MNIST experiments and the assumption audit.
 
-Runs the paper's MNIST protocol over the widths (reusing finished widths and checkpoints in OUT/mnist), audits
-the paper's assumptions on one trained network, and writes OUT/reproduction.md with the paper's table beside
-ours, an explanation (backed by the claim ledger) for every number that differs, the scale it ran at, and a
-section per assumption with figures; plus OUT/reproduction.tex (and .pdf where TeX is installed).
+Trains (resumably, through experiments.bounds) the paper's MLP at each width under the chosen protocol (default:
+the released code as it executes, until every training point has a positive margin), then writes
+OUT/reproduction.md (and .tex / .pdf): the units of the paper's table decided from its numbers, the paper's
+table beside ours in one unit, the protocol differences measured on one trained network, an explanation of every
+number that differs, the audit of the paper's assumptions.  The small records behind it (JSON/CSV, no weights)
+go to OUT/records/; ``--from-records DIR`` rebuilds the report and the README block from such a folder without
+training.
 """
 
 from __future__ import annotations
@@ -15,80 +18,77 @@ import os
 import platform
 import sys
 from pathlib import Path
+from typing import Any
 
 PAPER_ROWS = (
-    ("Neyshabur 2015", "neyshabur_2015_code_log10", "neyshabur_2015_code", "baseline-neyshabur-2015"),
-    ("Neyshabur 2017", "neyshabur_2017_code_log10", "neyshabur_2017_code", "baseline-neyshabur-2017"),
-    ("Bartlett 2017", "bartlett_2017_code_log10", "bartlett_2017_code", "baseline-bartlett-2017"),
+    ("Neyshabur 2015 (code form)", "neyshabur_2015_code_log10", "neyshabur_2015_code", "baseline-neyshabur-2015"),
+    ("Neyshabur 2017 (code form)", "neyshabur_2017_code_log10", "neyshabur_2017_code", "baseline-neyshabur-2017"),
+    ("Bartlett 2017 (code form)", "bartlett_2017_code_log10", "bartlett_2017_code", "baseline-bartlett-2017"),
     ("Ours", "ours_paper_compatible_log10", "ours_paper_compatible", "paper-compatible-ours"),
     ("True error", "true_error_log10", "true_error", None),
 )
-RIGOROUS_ROWS = (
-    ("Theorem 5.2 (rigorous)", "theorem_5_2_log10", "theorem-5.2"),
-    ("Lemma D.1 (rigorous)", "lemma_d_1_log10", "lemma-d.1"),
-    ("Bartlett 2017 (literature)", "bartlett_2017_literature_log10", "baseline-bartlett-2017"),
-    ("Neyshabur 2017 (literature)", "neyshabur_2017_literature_log10", "baseline-neyshabur-2017"),
-    ("Neyshabur 2015 (literature)", "neyshabur_2015_literature_log10", "baseline-neyshabur-2015"),
+OTHER_ROWS = (
+    ("Ours, the toolkit's search (common random numbers)", "search_toolkit.ours_paper_compatible_log10"),
+    ("Theorem 5.2 (rigorous)", "theorem_5_2_log10"),
+    ("Lemma D.1 (rigorous)", "lemma_d_1_log10"),
+    ("Bartlett 2017 (literature)", "bartlett_2017_literature_log10"),
+    ("Neyshabur 2017 (literature)", "neyshabur_2017_literature_log10"),
+    ("Neyshabur 2015 (literature)", "neyshabur_2015_literature_log10"),
+    ("Bartlett 2017 (measures convention)", "bartlett_2017_measures_log10"),
+    ("Neyshabur 2018 (measures convention)", "neyshabur_2018_measures_log10"),
+    ("Neyshabur 2015 (measures convention)", "neyshabur_2015_measures_log10"),
 )
-TOLERANCE = 0.25  # |ours - paper| in log10 below which a number counts as reproduced
+#: |ours - paper| in log10 below which a number counts as reproduced (0.25 log10 = a factor 1.8)
+TOLERANCE = 0.25
+DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
 
 
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m experiments.report",
         description=__doc__.split("\n\n")[0],
+        epilog="Example: python -m experiments.report --data-dir ../shared/data/mnist --widths 500 784 "
+        "--out results/report --readme README.md; rebuild from committed records: python -m experiments.report "
+        "--from-records docs/results/authors-mnist --out results/report --readme README.md",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    ap.add_argument("--data-dir", default=None, help="MNIST archives (None: $MBP_DATA_DIR)")
+    ap.add_argument("--protocol", choices=("authors", "toolkit"), default="authors",
+                    help="how the networks are trained and measured (authors: the released code as it executes)")
+    ap.add_argument("--data-dir", default=None, help="MNIST archives (default: $MBP_DATA_DIR)")
     ap.add_argument("--out", default="results/report", help="output folder")
-    ap.add_argument(
-        "--widths",
-        type=int,
-        nargs="+",
-        default=[500, 784, 1000, 1500, 2000, 2500],
-        help="MNIST hidden widths (the paper's six)",
-    )
-    ap.add_argument("--epochs", type=int, default=2, help="epochs per width (the paper: 300)")
-    ap.add_argument(
-        "--optimizer",
-        choices=["adam", "sgd"],
-        default="adam",
-        help="the paper's Adam; the released configs' SGD (lr 0.02) needs far more than a few epochs",
-    )
-    ap.add_argument("--lr", type=float, default=1e-3, help="learning rate")
-    ap.add_argument("--audit-width", type=int, default=784, help="the width whose network is audited")
-    ap.add_argument(
-        "--audit-d",
-        type=float,
-        default=1.0,
-        help="Algorithm 1's strength for the pruning checks of the audit (0 = the bisection's d*, "
-        "which on briefly trained networks prunes almost nothing)",
-    )
-    ap.add_argument(
-        "--cifar-dir",
-        default=None,
-        help="CIFAR-10 files (None: the parent of --data-dir, else $MBP_DATA_DIR); skipped, saying why, when absent",
-    )
-    ap.add_argument("--cifar-width", type=int, default=2000, help="the CIFAR-10 width (the paper: 2000)")
-    ap.add_argument(
-        "--long-epochs",
-        type=int,
-        default=20,
-        help="epochs of one longer run at --long-width, to see how each bound moves with training (0: skip)",
-    )
-    ap.add_argument("--long-width", type=int, default=500, help="the width of the longer run")
+    ap.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="MNIST hidden widths")
+    ap.add_argument("--epochs", type=int, default=300, help="the most epochs per width (the paper: 300)")
+    ap.add_argument("--until", choices=("epochs", "positive-margin"), default="positive-margin",
+                    help="stop each width after --epochs, or once every training point has a positive margin")
+    ap.add_argument("--every", type=int, default=1, help="bounds every N epochs (0: only the final network)")
+    ap.add_argument("--audit-width", type=int, default=None,
+                    help="the width whose network is audited and measured for the protocol differences "
+                    "(default: the smallest of --widths)")
+    ap.add_argument("--audit-d", type=float, default=1.0,
+                    help="Algorithm 1's strength for the audit's pruning checks (0 = the search's d)")
+    ap.add_argument("--cifar-dir", default=None, help="CIFAR-10 files (skipped, saying where it looked, when absent)")
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    ap.add_argument(
-        "--seed", type=int, default=0, help="seed of the split, the initialisation, the batches and Algorithm 1"
-    )
-    ap.add_argument(
-        "--tex",
-        default="docs/reproduction.tex",
-        metavar="PATH",
-        help="also write the LaTeX report here, its figures referenced in --out ('' to skip)",
-    )
+    ap.add_argument("--from-records", default=None, metavar="DIR",
+                    help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training")
+    ap.add_argument("--tex", default="docs/reproduction.tex", metavar="PATH",
+                    help="also write the LaTeX report here ('' to skip)")
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
+    ap.add_argument("--ledger-evidence", metavar="PATH", default=None,
+                    help="write the units verdict as ledger evidence (theory/evidence/experiments.json)")
     return ap
+
+
+def _get(rec: dict, key: str) -> Any:
+    cur: Any = rec
+    for part in key.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _f(v: Any, spec: str = ".2f") -> str:
+    return "n/a" if v is None or (isinstance(v, float) and not math.isfinite(v)) else format(v, spec)
 
 
 def _ledger_evidence(claim_id: str) -> str:
@@ -97,294 +97,322 @@ def _ledger_evidence(claim_id: str) -> str:
     return theory.claim(claim_id).evidence
 
 
-def _explain(
-    label: str, key: str, ledger_id: str | None, rec: dict, paper: float, settings: dict, trend: float | None = None
-) -> str:
-    """Why our number differs from the paper's, from the measured quantities and the ledger."""
+# ------------------------------------------------------------------------------------------------ tables
+def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict]]:
+    """The paper's rows beside ours, both in log10 (the paper's printed natural logs converted), and one
+    explained deviation for every number more than TOLERANCE away."""
+    import pandas as pd
+
+    from ._paper import paper_value, printed_value
+
+    cols: dict[str, list[str]] = {}
+    deviations = []
+    for r in records:
+        ours_col, paper_col = [], []
+        for label, key, paper_key, ledger_id in PAPER_ROWS:
+            pv = paper_value(dataset, paper_key, r["width"])
+            ov = r.get(key)
+            ours_col.append(_f(ov))
+            paper_col.append("" if pv is None else f"{pv:.2f} ({printed_value(dataset, paper_key, r['width']):.2f})")
+            if pv is not None and ov is not None and math.isfinite(ov) and abs(ov - pv) > TOLERANCE:
+                deviations.append({"row": label, "width": r["width"], "ours": ov, "paper": pv,
+                                   "explanation": explain(label, key, ledger_id, r, pv)})
+        cols[f"h={r['width']} ours"] = ours_col
+        cols[f"h={r['width']} paper (printed ln)"] = paper_col
+    frame = pd.DataFrame(cols, index=[row[0] for row in PAPER_ROWS])
+    frame.index.name = "log10 of each bound"
+    return frame.to_markdown().splitlines(), deviations
+
+
+def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float) -> str:
+    """Why our number differs from the paper's, from the measured quantities and the ledger (log10 units)."""
     ours = rec[key]
     parts = [f"ours {ours:.2f} vs paper {paper:.2f} (difference {ours - paper:+.2f} in log10)."]
-    epochs = settings["epochs"]
+    trained = f"{rec.get('epochs_trained')} epochs ({rec.get('stopped_by')})"
     if key == "true_error_log10":
-        parts.append(
-            f"The paper trains 300 epochs; this run trained {epochs}, so the pruned network's test error "
-            f"({rec['pruned_test_error']:.4f}) is that of a less trained network."
-            + (
-                f" It moved by {trend:+.2f} (log10) from the first to the last epoch of this run."
-                if trend is not None
-                else ""
-            )
-        )
+        parts.append(f"The pruned network's test error here is {rec.get('pruned_test_error', float('nan')):.4f} after "
+                     f"{trained}; the paper's is {10**paper:.4f}: different networks (the paper: 300 epochs, unseeded "
+                     "data order).")
     elif key == "ours_paper_compatible_log10":
-        parts.append(_ours_ceiling_explanation(rec, paper, epochs))
-        parts.append(
-            f"Here the bisection chose d* = {rec['d_star']:.3g} ({rec['bisection_status']}; gamma* = "
-            f"e max||x|| prod||A|| sum ||Delta||/||A|| must equal the margin {rec['gamma']:.3g}), so the "
-            f"gap sqrt((1/m) sum d1 d2 chi(d*) ln^2 p) is 10^{rec['ours_gap_log10']:.2f}"
-            + (", essentially the ceiling: almost nothing is pruned." if rec["d_star"] < 1e-3 else ".")
-        )
+        from ._fidelity import ours_range
+
+        lo, hi = ours_range(rec)
+        parts.append(f"'Ours' = R-hat at gamma* + sqrt(sum d1 d2 chi(d) ln^2 p / m) lies in [{lo:.3g}, {hi:.3g}] for "
+                     f"these shapes and m = {rec['m']} (log10 {math.log10(lo):.2f} to {math.log10(hi):.2f}); the "
+                     f"search ended at d = {_f(rec.get('d_star'), '.3g')} ({rec.get('bisection_status')}), R-hat at "
+                     f"gamma* = {_f(rec.get('rhat_at_gamma_star', rec.get('rhat_gamma')), '.3g')}.")
         parts.append("Ledger (paper-compatible-ours): " + _ledger_evidence("paper-compatible-ours"))
     else:
         norms = sum(math.log10(lay["spectral"]) for lay in rec["layers"])
         frob = sum(math.log10(lay["frobenius"]) for lay in rec["layers"])
-        parts.append(
-            f"These code forms depend on the trained weights and the margin only: the norm products "
-            f"(here log10 prod||A||_2 = {norms:.2f}, log10 prod||A||_F = {frob:.2f}) over gamma^2 (gamma = "
-            f"{rec['gamma']:.3g}, {rec['gamma_rule']}). So the difference is one of networks: this run "
-            f"trained {epochs} epochs with {settings['optimizer']} (lr {settings['lr']}, batch "
-            f"{settings['batch_size']}), the paper 300."
-        )
-        if trend is not None:
-            parts.append(
-                f"Along this run the value moved by {trend:+.2f} (log10) from the first to the last epoch; "
-                f"whether 300 epochs close the remaining {paper - ours:+.2f} is not measured at this scale."
-            )
+        parts.append(f"These code forms depend on the trained weights and the margin only: log10 prod||A||_2 = "
+                     f"{norms:.2f}, log10 prod||A||_F = {frob:.2f}, over gamma^2 (gamma = {rec['gamma']:.3g}, "
+                     f"{rec['gamma_rule']}); this network trained {trained}. The minimum margin is an extreme value "
+                     "of one run: 2 log10 of its ratio between two runs moves these rows by as much.")
         if ledger_id:
             parts.append(f"Ledger ({ledger_id}): " + _ledger_evidence(ledger_id))
     return " ".join(parts)
 
 
-def _trend(rows: list[dict] | None, width: int, key: str) -> float | None:
-    """Last minus first per-epoch value of ``key`` for ``width`` (None with fewer than two epochs)."""
-    vals = []
-    for r in rows or []:
-        if str(r.get("width")) == str(width):
-            try:
-                vals.append((int(r["epoch"]), float(r[key])))
-            except (KeyError, TypeError, ValueError):
-                continue
-    vals.sort()
-    return vals[-1][1] - vals[0][1] if len(vals) >= 2 else None
+def other_table(records: list[dict]) -> list[str]:
+    import pandas as pd
+
+    frame = pd.DataFrame({f"h={r['width']}": [_f(_get(r, key)) for _, key in OTHER_ROWS] for r in records},
+                         index=[label for label, _ in OTHER_ROWS])
+    frame.index.name = "log10 of each bound"
+    return frame.to_markdown().splitlines()
 
 
-def _ours_ceiling_explanation(rec: dict, paper: float, epochs: int | None = None) -> str:
-    """Whether the paper's 'Ours' can come from the formula it states at all: the gap is largest as d -> 0+
-    (theory.paper_ours_gap_ceiling) and the margin loss is <= 1, so log10(1 + ceiling) caps the value.  When
-    the paper's number is above the cap, find the pruning strength at which the gap *without* the 1/m factor
-    equals it."""
-    import numpy as np
-    from scipy.optimize import brentq
+def runs_table(records: list[dict]) -> list[str]:
+    import pandas as pd
 
-    import theory
-
-    d1 = np.array([lay["d1"] for lay in rec["layers"]])
-    d2 = np.array([lay["d2"] for lay in rec["layers"]])
-    m = rec["m"]
-    cap = ours_ceiling_log10(rec)
-    if paper <= cap:
-        return (
-            f"The paper's value is below the formula's ceiling log10(1 + sup_d gap) = {cap:.2f} for these "
-            f"shapes and m = {m}, so it can be reached: it depends on the trained network through the margin "
-            f"and the norms that fix d*, and this run trained "
-            + (f"{epochs}" if epochs else "fewer")
-            + " epochs, not 300."
-        )
-    text = (
-        f"The paper's value is above the largest value the stated formula can take for these shapes and "
-        f"m = {m}: log10(1 + sup_d gap) = {cap:.2f} (theory.paper_ours_gap_ceiling; the margin loss is <= 1). "
-        "No training or choice of d reproduces it."
-    )
-    no_m = theory.paper_ours_gap_ceiling.log10(d1_l=d1, d2_l=d2, m=1)
-    if paper <= no_m:
-        f = lambda t: theory.paper_ours_gap.log10(d1_l=d1, d2_l=d2, d=10.0**t, m=1) - paper  # noqa: E731
-        lo, hi = -15.0, 6.0
-        if f(lo) >= 0 >= f(hi):
-            d_implied = 10 ** brentq(f, lo, hi, xtol=1e-6)
-            text += (
-                f" Without the 1/m inside the square root the ceiling is {no_m:.2f}, and the gap equals the "
-                f"paper's {paper:.2f} at d = {d_implied:.3g}: the reported value is consistent with a gap "
-                "computed without dividing by m."
-            )
-    else:
-        text += (
-            f" Even without the 1/m inside the square root the ceiling is {no_m:.2f}, below the paper's "
-            f"value as well: it is not a value of this formula under either reading."
-        )
-    return text
+    rows = {
+        f"h={r['width']}": {
+            "epochs": r.get("epochs_trained"),
+            "stopped by": r.get("stopped_by"),
+            "min training margin": _f(r.get("train_margin_min"), ".4g"),
+            "test error (fraction)": _f(r.get("test_error"), ".4f"),
+            "pruned test error": _f(r.get("pruned_test_error"), ".4f"),
+            "d (search)": _f(r.get("d_star"), ".4g"),
+            "train / bounds (s)": f"{r['wall_seconds']['train']:.0f} / {r['wall_seconds']['bounds']:.0f}",
+        }
+        for r in records
+    }
+    return pd.DataFrame(rows).to_markdown().splitlines()
 
 
-def ours_ceiling_log10(rec: dict) -> float:
-    """log10(1 + sup_d gap) of the paper-compatible 'Ours' for this record's layer shapes and m."""
-    d1 = [lay["d1"] for lay in rec["layers"]]
-    d2 = [lay["d2"] for lay in rec["layers"]]
-    import theory
-
-    return math.log10(1 + theory.paper_ours_gap_ceiling(d1_l=d1, d2_l=d2, m=rec["m"]))
-
-
-def epochs_markdown(rows: list[dict]) -> list[str]:
-    """The per-epoch curve as a table (log10), from epochs.csv rows."""
-    keys = (
-        ("ours_paper_compatible_log10", "Ours"),
-        ("bartlett_2017_code_log10", "Bartlett (code)"),
-        ("theorem_5_2_log10", "Thm 5.2"),
-        ("true_error_log10", "true error"),
-    )
+def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
+    """The per-epoch curve (log10), every ``every``-th epoch and the last of each width."""
+    keys = (("ours_paper_compatible_log10", "Ours"), ("bartlett_2017_code_log10", "Bartlett (code)"),
+            ("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"), ("true_error_log10", "true error"),
+            ("gamma", "margin"))
     lines = ["| h | epoch | " + " | ".join(k[1] for k in keys) + " |", "|---|---|" + "---|" * len(keys)]
+    by_width: dict[str, list[dict]] = {}
     for r in rows:
-        vals = []
-        for k, _ in keys:
-            try:
-                vals.append(f"{float(r.get(k)):.2f}")
-            except (TypeError, ValueError):
-                vals.append("")
-        lines.append(f"| {r.get('width')} | {r.get('epoch')} | " + " | ".join(vals) + " |")
+        by_width.setdefault(str(r.get("width")), []).append(r)
+    for w, rs in by_width.items():
+        rs = sorted(rs, key=lambda r: int(r["epoch"]))
+        last = int(rs[-1]["epoch"])
+        for r in rs:
+            e = int(r["epoch"])
+            if e % every and e != last:
+                continue
+            vals = []
+            for k, _ in keys:
+                try:
+                    vals.append(f"{float(r.get(k)):.3g}" if k == "gamma" else f"{float(r.get(k)):.2f}")
+                except (TypeError, ValueError):
+                    vals.append("")
+            lines.append(f"| {w} | {e} | " + " | ".join(vals) + " |")
     return lines
 
 
-def paper_table(
-    records: list[dict], dataset: str, settings: dict, epoch_rows: list[dict] | None = None
-) -> tuple[list[str], list[dict]]:
-    """The paper's rows (authors' code forms, 'Ours', true error) with ours beside the paper's values, and one
-    explained deviation for every number more than TOLERANCE (log10) away."""
-    from ._paper import paper_value
+# ------------------------------------------------------------------------------------------------ records
+def write_records(folder: Path, summary: dict, audit: dict | None, differences: list[dict], meta: dict) -> None:
+    """The small records a report is built from (no weights): summary.json and epochs.csv of the sweep, audit.json,
+    differences.json, meta.json."""
+    import shutil
 
-    lines = [
-        "| bound (log10) | " + " | ".join(f"h={r['width']} ours | paper" for r in records) + " |",
-        "|---|" + "---|---|" * len(records),
-    ]
-    deviations = []
-    for label, key, paper_key, ledger_id in PAPER_ROWS:
-        cells = []
-        for r in records:
-            pv = paper_value(dataset, paper_key, r["width"])
-            cells += [f"{r[key]:.2f}", "" if pv is None else f"{pv:.2f}"]
-            if pv is not None and abs(r[key] - pv) > TOLERANCE:
-                deviations.append(
-                    {
-                        "row": label,
-                        "width": r["width"],
-                        "ours": r[key],
-                        "paper": pv,
-                        "explanation": _explain(
-                            label, key, ledger_id, r, pv, settings, _trend(epoch_rows, r["width"], key)
-                        ),
-                    }
-                )
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines, deviations
+    from .bounds import write_atomic
+
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / "summary.json", json.dumps(summary, indent=1, default=str))
+    src = Path(meta["sweep_dir"]) / "epochs.csv"
+    if src.is_file():
+        shutil.copyfile(src, folder / "epochs.csv")
+    if audit is not None:
+        write_atomic(folder / "audit.json", json.dumps(audit, indent=1, default=str))
+    write_atomic(folder / "differences.json", json.dumps(differences, indent=1, default=str))
+    write_atomic(folder / "meta.json", json.dumps(meta, indent=1, default=str))
 
 
-def cifar_markdown(summary: dict | None, reason: str = "") -> tuple[str, list[dict]]:
-    """The CIFAR-10 section: the paper's h = 2000 column against ours, or why it was not run."""
-    if summary is None:
-        return "## CIFAR-10 (h = 2000)\n\nNot run: " + reason.replace("\n", " ") + "\n", []
-    s = summary["settings"]
-    records = sorted(summary["records"], key=lambda r: r["width"])
-    table, deviations = paper_table(records, "cifar10", s)
-    lines = (
-        [
-            "## CIFAR-10 (h = 2000)",
-            "",
-            f"{s['epochs']} epochs, {s['optimizer']} (lr {s['lr']}, batch {s['batch_size']}), seed {s['seed']}; "
-            f"results in `cifar10/`.",
-            "",
-        ]
-        + table
-        + ["", "Deviations from the paper:", ""]
-    )
-    lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations] or [
-        f"Every number is within {TOLERANCE} (log10) of the paper's."
-    ]
-    return "\n".join(lines) + "\n", deviations
+def read_records(folder: Path) -> tuple[dict, dict | None, list[dict], dict, list[dict]]:
+    """(summary, audit, differences, meta, epoch rows) of a records folder; a missing or damaged file gives
+    one-line ValueError naming it."""
+    def load(name: str, required: bool = True):
+        p = folder / name
+        if not p.is_file():
+            if required:
+                raise ValueError(f"{p} is missing: --from-records needs a folder written by experiments.report")
+            return None
+        try:
+            return json.loads(p.read_text())
+        except ValueError as exc:
+            raise ValueError(f"{p} is damaged ({str(exc)[:100]})") from None
+
+    summary = load("summary.json")
+    rows = read_epoch_rows(folder / "epochs.csv")
+    return summary, load("audit.json", False), load("differences.json", False) or [], load("meta.json", False) or {}, rows
 
 
-def reproduction_markdown(
-    summary: dict,
-    audit_md: str,
-    scale: dict,
-    figures: list[str],
-    epoch_rows: list[dict] | None = None,
-    cifar_md: str = "",
-) -> tuple[str, list[dict]]:
+def read_epoch_rows(path: Path) -> list[dict]:
+    """The rows of an epochs.csv; [] when the file is absent.  Rows whose width or epoch is not an integer are
+    dropped (a damaged line never reaches a table)."""
+    import csv
+
+    if not path.is_file():
+        return []
+    out = []
+    with open(path) as fh:
+        for r in csv.DictReader(fh):
+            try:
+                int(r.get("width", "")), int(r.get("epoch", ""))
+            except (TypeError, ValueError):
+                continue
+            out.append(r)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ document
+def reproduction_markdown(summary: dict, units: dict, differences: list[dict], audit_md: str, meta: dict,
+                          rows: list[dict], figures: list[str], cifar_md: str) -> tuple[str, list[dict]]:
+    from ._fidelity import differences_markdown, units_markdown
+
     settings = summary["settings"]
-    records = sorted(summary["records"], key=lambda r: r["width"])
-    widths = [r["width"] for r in records]
+    records = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
+    table, deviations = paper_table(records, "mnist")
     lines = [
         "# Reproduction of Guha, Dubey & Huo on MNIST",
         "",
-        "Every bound is reported as **log10** of its value (natural logs inside the formulas). "
-        "'paper' is the value the paper reports (THEORY.md); 'ours' was measured by this toolkit.",
+        "Every bound is reported as **log10** of its value (natural logs inside the formulas); errors are "
+        "fractions. The paper's numbers are printed as natural logarithms (decided below) and converted; the printed "
+        "value is in parentheses.",
         "",
         "## Scale of this run",
         "",
-        f"- {settings['epochs']} epochs per width (the paper: 300), optimiser {settings['optimizer']} "
-        f"(lr {settings['lr']}, batch {settings['batch_size']}), seed {settings['seed']}, delta {settings['delta']}.",
-        f"- Hardware: {scale['hardware']}; device {settings['device']}.",
-        "- Wall time per width (training, with the bounds after every epoch but the last / final bounds with the pruning-error curve, seconds): "
-        + ", ".join(
-            f"h={r['width']}: {r['wall_seconds']['train']:.0f} / {r['wall_seconds']['bounds']:.0f}" for r in records
-        ),
-        f"- Total wall time of the sweep (training + bounds, summed over widths): {scale['total_seconds']:.0f} s. The full scale (300 epochs at each of "
-        f"the six widths) needs about {scale['full_scale_hours']:.0f} CPU-hours at this speed (per-epoch time times 300, bounds every epoch included), or a GPU.",
+        f"- Protocol **{settings['protocol']}**: {settings['optimizer']} (lr {settings['lr']}, momentum "
+        f"{settings['momentum']}, weight decay {settings['weight_decay']}), batch {settings['batch_size']}, seed "
+        f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
+        f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
+        f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
+        f"{summary.get('versions', {}).get('torch_threads', 'n/a')}.",
         "",
-        "## The paper's table and ours",
+    ] + runs_table(records) + [
         "",
-    ]
-    table, deviations = paper_table(records, "mnist", settings, epoch_rows)
-    lines += table
-    lines += [
+        "## The units of the paper's table",
         "",
-        "The rigorous forms (explicit constants; see the ledger entries named):",
+        "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
+        "above: the 'True error' row read in that base must be a test error within a factor of the measured one; "
+        "the three baselines, computed exactly as the released code computes them, must land near the printed values; "
+        "'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
         "",
-        "| bound (log10) | " + " | ".join(f"h={w}" for w in widths) + " | ledger |",
-        "|---|" + "---|" * len(widths) + "---|",
-    ]
-    for label, key, ledger_id in RIGOROUS_ROWS:
-        lines.append(f"| {label} | " + " | ".join(f"{r[key]:.2f}" for r in records) + f" | `{ledger_id}` |")
-    if epoch_rows:
-        lines += ["", "Bounds along training (log10; the epochs curve):", ""] + epochs_markdown(epoch_rows)
-    lines += [""] + pruning_ratio_lines(records)
-    lines += [
+    ] + units_markdown(units) + _implied_lines(units) + [
         "",
-        f"Theorem 5.2's margin condition is met in {sum(r['theorem_5_2_margin_condition_met'] for r in records)}"
-        f" of {len(records)} networks (required margins "
-        + ", ".join(f"{r['theorem_5_2_required_margin']:.3g}" for r in records)
-        + " against training margins "
-        + ", ".join(f"{r['gamma']:.3g}" for r in records)
-        + "); where it is not, the rigorous bound uses R-hat at the required margin and is vacuous (>= 1).",
+        "## The paper's table and ours (log10)",
+        "",
+    ] + table + [
+        "",
+        "Other forms of the same bounds (log10):",
+        "",
+    ] + other_table(records) + [
+        "",
+        "## Where the paper, the released code and the toolkit differ",
+        "",
+        f"Each effect is measured on the h = {meta.get('audit_width', 'n/a')} network trained by the released code's "
+        "protocol.",
+        "",
+    ] + differences_markdown(differences) + [
         "",
         "## Where our numbers differ from the paper's, and why",
-        "",
-        "Where an explanation points to training length, the section 'How the bounds move with training' "
-        "(when the longer run was made) measures how far more epochs go.",
         "",
     ]
     if not deviations:
         lines.append(f"Every number is within {TOLERANCE} (log10) of the paper's.")
-    for dv in deviations:
-        lines.append(f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}")
+    lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
+    if rows:
+        lines += ["", "## Bounds along training (log10; every 10th epoch and the last)", ""] + epochs_markdown(rows)
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + ["", cifar_md, audit_md]
     return "\n".join(lines) + "\n", deviations
 
 
-def pruning_ratio_lines(records: list[dict], strengths=(1e-4, 1e-2, 1.0)) -> list[str]:
-    """Lemma 4.2 at every width: the measured ||A - Ahat||_2 over Gamma_l (C = 1), smallest and largest over the
-    layers, at a few pruning strengths of each record's pruning-error curve."""
-    import numpy as np
-
-    recs = [r for r in records if "pruning_error_vs_d" in r]
-    if not recs:
+def _implied_lines(units: dict) -> list[str]:
+    """Where the verdict base reads 'Ours', the pruning strengths that produce it (margin loss 0 or 1)."""
+    name = units.get("verdict")
+    if not name:
         return []
-    out = [
-        "Lemma 4.2 at every width: measured ||A - Ahat||_2 / Gamma_l (Latala's C = 1), min to max over layers "
-        "(one Algorithm 1 draw each; a ratio above 1 means C = 1 is not enough for that layer):",
-        "",
-        "| d | " + " | ".join(f"h={r['width']}" for r in recs) + " |",
-        "|---|" + "---|" * len(recs),
-    ]
-    for dv in strengths:
-        cells = []
-        for r in recs:
-            cur = r["pruning_error_vs_d"]
-            k = int(np.argmin(np.abs(np.log10(cur["d"]) - math.log10(dv))))
-            ratio = np.array(cur["delta_spectral"][k]) / np.array(cur["gamma_latala_C1"][k])
-            cells.append(f"{ratio.min():.2f} to {ratio.max():.2f}")
-        out.append(f"| {dv:g} | " + " | ".join(cells) + " |")
+    out = ["", f"Read in base {name}, the pruning strength d at which the formula gives the paper's 'Ours' "
+           "(margin loss 0 / 1): "
+           + "; ".join(f"h={x['width']}: {_f(x['implied_d_rhat_0'], '.3g')} / {_f(x['implied_d_rhat_1'], '.3g')}"
+                       for x in units["bases"][name]["ours"])
+           + ". The released code's bisection on [0, 10] with xtol 1e-3 ends at d = 10/2^14 = 6.1e-4 whenever the "
+           "root lies below that (see the search row of the differences table)."]
     return out
 
 
-def audit_headline(audit: dict, width: int) -> list[str]:
-    """One line per assumption from the audit's numbers (audit_network's dict)."""
+def cifar_markdown(summary: dict | None, reason: str = "") -> str:
+    if summary is None:
+        return "## CIFAR-10 (h = 2000)\n\nNot run: " + reason.replace("\n", " ") + "\n"
+    records = sorted((r for r in summary["records"] if r.get("dataset") == "cifar10"), key=lambda r: r["width"])
+    table, deviations = paper_table(records, "cifar10")
+    lines = ["## CIFAR-10 (h = 2000)", ""] + table + [""]
+    lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
+    return "\n".join(lines) + "\n"
+
+
+def headline(summary: dict, units: dict, differences: list[dict], audit: dict | None, audit_width: int | None) -> str:
+    """The README's 'What the toolkit finds' block, generated from the ledger and the records."""
+    from collections import Counter
+
+    import theory
+
+    from ._paper import paper_value
+
+    counts = Counter(c.verdict for c in theory.build_ledger())
+    recs = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
+    s = summary["settings"]
+    out = [
+        "Ledger verdicts: " + ", ".join(f"{v} {counts[v]}" for v in sorted(counts)) + ".",
+        "",
+        f"**Units.** {_units_sentence(units)}",
+        "",
+        f"MNIST, protocol {s['protocol']} ({s['optimizer']}, lr {s['lr']}, momentum {s['momentum']}, trained "
+        + ("until every training point has a positive margin" if s["until_positive_margin"] else f"{s['epochs']} epochs")
+        + "); log10 of each bound, ours / the paper's (converted from its natural logs):",
+        "",
+        "| h | epochs | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | true error | Thm 5.2 (rigorous) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in recs:
+        cells = []
+        for key, pk in (("neyshabur_2015_code_log10", "neyshabur_2015_code"),
+                        ("neyshabur_2017_code_log10", "neyshabur_2017_code"),
+                        ("bartlett_2017_code_log10", "bartlett_2017_code"),
+                        ("ours_paper_compatible_log10", "ours_paper_compatible"),
+                        ("true_error_log10", "true_error")):
+            pv = paper_value("mnist", pk, r["width"])
+            cells.append(f"{_f(r.get(key))} / {_f(pv)}")
+        out.append(f"| {r['width']} | {r.get('epochs_trained')} | " + " | ".join(cells)
+                   + f" | {_f(r.get('theorem_5_2_log10'))} |")
+    met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
+    req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
+    if req:
+        out += ["", f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
+                f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
+                f"{max(r['gamma'] for r in recs):.3g})" + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else ".")]
+    search = next((d for d in differences if d["place"] == "search for the pruning strength"), None)
+    if search:
+        out += ["", f"Search for the pruning strength (h = {audit_width}): {search['effect']}."]
+    if audit:
+        out += [""] + audit_headline(audit, audit_width)
+    return "\n".join(out)
+
+
+def _units_sentence(units: dict) -> str:
+    v = units.get("verdict")
+    if not v:
+        return f"Undecided: bases passing every test: {', '.join(units.get('passing', [])) or 'none'}."
+    b = units["bases"][v]
+    errs = [x["paper_error"] for x in b["true_error"]]
+    others = [n for n in units["bases"] if n != v]
+    why = "; ".join(f"base {n} fails: " + ", ".join(k.replace("_", " ") for k, ok in units["bases"][n]["passes"].items()
+                                                    if not ok) for n in others)
+    return (f"the paper's table is in natural logarithms (base {v}): its 'True error' row is then a test error of "
+            f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
+            f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
+            f"networks, and 'Ours' is a value of its formula at every width ({why}).")
+
+
+def audit_headline(audit: dict, width: int | None) -> list[str]:
     g, ds, pe = audit["gaussianity"], audit["distributed_sparsity"], audit["pruning_error"]
     oc, c1 = audit["output_change"], audit["condition_c_1"]
     ratios = [r["ratio"] for r in pe]
@@ -395,7 +423,7 @@ def audit_headline(audit: dict, width: int) -> list[str]:
         f"- Assumption 3.1 (Gaussian weights): rejected (KS, 1%) in {sum(r['rejects'] for r in g)}/{n} layers; "
         f"excess kurtosis {min(r['excess_kurtosis'] for r in g):.2f} to {max(r['excess_kurtosis'] for r in g):.2f}.",
         f"- Lemma 5.1 (distributed sparsity): {sum(r['distributed_sparse'] for r in ds)}/{n} layers within the "
-        f"lemma's bounds.",
+        "lemma's bounds.",
         f"- Lemma 4.2: measured ||A - Ahat||_2 / Gamma_l(C = 1) = {min(ratios):.2f} to {max(ratios):.2f}.",
         f"- Lemma 4.3: output change / bound at most {oc['max_ratio']:.3g}; Lemma B.2's condition holds in "
         f"{sum(map(bool, oc['condition_per_layer']))}/{n} layers.",
@@ -404,87 +432,19 @@ def audit_headline(audit: dict, width: int) -> list[str]:
     ]
 
 
-def headline(
-    summary: dict, audit: dict | None = None, audit_width: int | None = None, long_rows: list[dict] | None = None
-) -> str:
-    """The README's 'What the toolkit finds' block, generated from the ledger, the sweep and the audit."""
-    from collections import Counter
+def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
+    """A standalone LaTeX document from the report's Markdown, converted by pandoc (the pypandoc_binary wheel);
+    figures are looked up relative to the .tex file, or in ``graphics_dir`` (relative to it) when given, with the
+    PDF versions of the PNG figures."""
+    import pypandoc
 
-    import theory
-
-    from ._paper import paper_value
-
-    counts = Counter(c.verdict for c in theory.build_ledger())
-    recs = sorted(summary["records"], key=lambda r: r["width"])
-    above = [
-        r["width"]
-        for r in recs
-        if (pv := paper_value("mnist", "ours_paper_compatible", r["width"])) is not None and pv > ours_ceiling_log10(r)
-    ]
-    s = summary["settings"]
-    out = [
-        "Ledger verdicts: " + ", ".join(f"{v} {counts[v]}" for v in sorted(counts)) + ".",
-        "",
-        f"MNIST sweep ({s['epochs']} epochs per width, device {s['device']}, log10 of each bound; details in reproduction.md):",
-        "",
-        "| h | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | Thm 5.2 (rigorous) | true error |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in recs:
-        out.append(
-            f"| {r['width']} | {r['neyshabur_2015_code_log10']:.2f} | {r['neyshabur_2017_code_log10']:.2f} | "
-            f"{r['bartlett_2017_code_log10']:.2f} | {r['ours_paper_compatible_log10']:.2f} | "
-            f"{r['theorem_5_2_log10']:.2f} | {r['true_error_log10']:.2f} |"
-        )
-    met = sum(r["theorem_5_2_margin_condition_met"] for r in recs)
-    req = [r["theorem_5_2_required_margin"] for r in recs]
-    out += [
-        "",
-        f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
-        f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
-        f"{max(r['gamma'] for r in recs):.3g})"
-        + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else "."),
-    ]
-    with_paper = [r for r in recs if paper_value("mnist", "ours_paper_compatible", r["width"]) is not None]
-    if with_paper:
-        out += [
-            "",
-            f"The paper's 'Ours' lies above the largest value its stated formula can take (log10(1 + sup_d "
-            f"gap), m = {recs[0]['m']}) at {len(above)} of {len(with_paper)} widths"
-            + (f" ({', '.join(map(str, above))})" if above else "")
-            + ".",
-        ]
-    curves = [r for r in recs if "pruning_error_vs_d" in r]
-    if curves:
-        import numpy as np
-
-        at_1 = {
-            r["width"]: np.array(r["pruning_error_vs_d"]["delta_spectral"][r["pruning_error_vs_d"]["d"].index(1.0)])
-            / np.array(r["pruning_error_vs_d"]["gamma_latala_C1"][r["pruning_error_vs_d"]["d"].index(1.0)])
-            for r in curves
-            if 1.0 in r["pruning_error_vs_d"]["d"]
-        }
-        if at_1:
-            allr = np.concatenate(list(at_1.values()))
-            over = [w for w, v in at_1.items() if v.max() > 1]
-            out += [
-                "",
-                f"Lemma 4.2 at d = 1: measured ||A - Ahat||_2 / Gamma_l (C = 1) is {allr.min():.2f} to "
-                f"{allr.max():.2f} over all layers and widths"
-                + (f"; above 1 (C = 1 not enough) at h = {', '.join(map(str, over))}." if over else "."),
-            ]
-    if long_rows:
-        lr = sorted(long_rows, key=lambda r: int(r["epoch"]))
-        first, last = lr[0], lr[-1]
-        moved = ", ".join(
-            f"{label} {float(first[k]):.2f} -> {float(last[k]):.2f}"
-            for k, _, label in LONG_KEYS
-            if first.get(k) not in (None, "") and last.get(k) not in (None, "")
-        )
-        out += ["", f"Longer run (h = {last['width']}, epochs {first['epoch']} -> {last['epoch']}, log10): {moved}."]
-    if audit:
-        out += [""] + audit_headline(audit, audit_width)
-    return "\n".join(out)
+    text = md.replace(".png)", ".pdf)")
+    extra = ["--standalone", "-V", "geometry:margin=1.8cm", "-V", "geometry:landscape", "-V", "fontsize=10pt",
+             "-V", "documentclass=article"]
+    tex = pypandoc.convert_text(text, "latex", format="gfm", extra_args=extra)
+    if graphics_dir is not None:
+        tex = tex.replace(r"\begin{document}", r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}\n\\begin{document}")
+    return tex
 
 
 def _write(path: Path, text: str) -> None:
@@ -493,173 +453,15 @@ def _write(path: Path, text: str) -> None:
     write_atomic(path, text)
 
 
-def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
-    """A plain LaTeX rendering of the report (headings, paragraphs, tables, figures); figures are looked up
-    relative to the .tex file, or in ``graphics_dir`` (relative to it) when given."""
-    from theory.docs import tex_escape
-
-    out = [
-        r"\documentclass[10pt]{article}",
-        r"\usepackage[margin=1.8cm,landscape]{geometry}",
-        r"\usepackage[T1]{fontenc}",
-        r"\usepackage{graphicx,longtable}",
-        r"\setlength{\tabcolsep}{3pt}",
-    ]
-    if graphics_dir is not None:
-        out.append(r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}")
-    out.append(r"\begin{document}")
-    table: list[list[str]] = []
-
-    def flush():
-        if table:
-            ncol = len(table[0])
-            if ncol <= 7:
-                out.append(r"{\footnotesize\begin{longtable}{" + "l" * ncol + "}")
-            else:  # wide tables wrap inside fixed columns
-                col = f"p{{{0.9 / ncol:.3f}\\linewidth}}"
-                out.append(r"{\scriptsize\begin{longtable}{" + col * ncol + "}")
-            for row in table:
-                out.append(" & ".join(tex_escape(c.strip().strip("*`")) for c in row[:ncol]) + r" \\")
-            out.append(r"\end{longtable}}")
-            table.clear()
-
-    for line in md.splitlines():
-        if line.startswith("|"):
-            cells = line.strip().strip("|").split("|")
-            if all(set(c.strip()) <= {"-"} for c in cells):
-                continue
-            table.append(cells)
-            continue
-        flush()
-        if line.startswith("# "):
-            out.append(r"\section*{" + tex_escape(line[2:]) + "}")
-        elif line.startswith("## "):
-            out.append(r"\subsection*{" + tex_escape(line[3:]) + "}")
-        elif line.startswith("### "):
-            out.append(r"\subsubsection*{" + tex_escape(line[4:]) + "}")
-        elif line.startswith("!["):
-            target = line[line.index("(") + 1 : line.rindex(")")]
-            out.append(
-                r"\includegraphics[width=0.3\linewidth]{"
-                + target.replace(".png", ".pdf")
-                + r"}\hspace{0.5em plus 1fill}"
-            )  # stretchable: three figures fill a line
-        else:
-            out.append(tex_escape(line.replace("**", "")))
-    flush()
-    out.append(r"\end{document}")
-    return "\n".join(out) + "\n"
+def _sweep_args(args, widths, out: Path) -> list[str]:
+    return (["--preset", "paper", "--protocol", args.protocol, "--dataset", "mnist", "--widths", *map(str, widths),
+             "--epochs", str(args.epochs), "--until", args.until, "--every", str(args.every), "--device", args.device,
+             "--keep-epoch-weights", "--out", str(out), "--resume", "--no-progress"]
+            + (["--data-dir", str(args.data_dir)] if args.data_dir else []))
 
 
-def _sweep_args(args, dataset: str, widths, data_dir, out: Path) -> list[str]:
-    """experiments.bounds arguments of the report's protocol (bounds every epoch, resumable)."""
-    return [
-        "--preset",
-        "paper",
-        "--dataset",
-        dataset,
-        "--widths",
-        *map(str, widths),
-        "--epochs",
-        str(args.epochs),
-        "--every",
-        "1",
-        "--optimizer",
-        args.optimizer,
-        "--lr",
-        str(args.lr),
-        "--imp-rounds",
-        "0",
-        "--device",
-        args.device,
-        "--seed",
-        str(args.seed),
-        "--out",
-        str(out),
-        "--resume",
-        "--no-progress",
-    ] + (["--data-dir", str(data_dir)] if data_dir else [])
-
-
-LONG_KEYS = (
-    ("neyshabur_2015_code_log10", "neyshabur_2015_code", "Neyshabur 2015 (code)"),
-    ("neyshabur_2017_code_log10", "neyshabur_2017_code", "Neyshabur 2017 (code)"),
-    ("bartlett_2017_code_log10", "bartlett_2017_code", "Bartlett 2017 (code)"),
-    ("ours_paper_compatible_log10", "ours_paper_compatible", "Ours"),
-    ("true_error_log10", "true_error", "true error"),
-)
-
-
-def long_run_markdown(rows: list[dict], width: int, target_epochs: int = 300) -> str:
-    """How each bound moves over a longer run: first and last value, and a straight-line fit of log10(bound)
-    against log10(epoch) over the second half of the run, extended to ``target_epochs`` (an extrapolation)."""
-    import numpy as np
-
-    from ._paper import paper_value
-
-    rows = sorted((r for r in rows if str(r.get("width")) == str(width)), key=lambda r: int(r["epoch"]))
-    n = len(rows)
-    lines = [
-        f"## How the bounds move with training (h = {width}, {n} epochs)",
-        "",
-        "A longer run of one width, bounds after every epoch (log10). The last column extends a straight-line "
-        f"fit of log10(bound) against log10(epoch) over the second half of the run to epoch {target_epochs}: "
-        "an extrapolation, not a measurement.",
-        "",
-        f"| bound | epoch 1 | epoch {n} | slope per decade of epochs | extended to {target_epochs} | paper |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key, paper_key, label in LONG_KEYS:
-        pts = []
-        for r in rows:
-            try:
-                pts.append((int(r["epoch"]), float(r[key])))
-            except (KeyError, TypeError, ValueError):
-                continue
-        pts = [p for p in pts if math.isfinite(p[1])]
-        if len(pts) < 4:
-            lines.append(f"| {label} | | | | | |")
-            continue
-        half = pts[len(pts) // 2 :]
-        ex, ey = np.log10([p[0] for p in half]), np.array([p[1] for p in half])
-        slope, icpt = np.polyfit(ex, ey, 1)
-        pv = paper_value("mnist", paper_key, width)
-        lines.append(
-            f"| {label} | {pts[0][1]:.2f} | {pts[-1][1]:.2f} | {slope:+.2f} | "
-            f"{icpt + slope * math.log10(target_epochs):.2f} | {'' if pv is None else f'{pv:.2f}'} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def read_epoch_rows(path: Path, width: int | None = None) -> list[dict]:
-    """The rows of an epochs.csv (all, or one width's); [] when the file is absent."""
-    import csv
-
-    if not path.is_file():
-        return []
-    with open(path) as fh:
-        return [r for r in csv.DictReader(fh) if width is None or str(r.get("width")) == str(width)]
-
-
-def run_long(args, out: Path) -> tuple[str, list[dict]]:
-    """One width trained --long-epochs epochs with bounds after each (resumable, in OUT/mnist-long); returns the
-    report section and the per-epoch rows."""
-    if args.long_epochs <= 0:
-        return "", []
-    from . import bounds as bounds_cli
-
-    long_args = argparse.Namespace(**{**vars(args), "epochs": args.long_epochs})
-    rc = bounds_cli.main(_sweep_args(long_args, "mnist", [args.long_width], args.data_dir, out / "mnist-long"))
-    rows = read_epoch_rows(out / "mnist-long" / "epochs.csv", args.long_width) if rc == 0 else []
-    if not rows:
-        return f"## How the bounds move with training\n\nThe longer run failed (exit {rc}; its message is above).\n", []
-    return long_run_markdown(rows, args.long_width), rows
-
-
-def run_cifar(args, out: Path) -> tuple[str, list[dict]]:
-    """CIFAR-10 at h = --cifar-width where its files are found (--cifar-dir, else the parent of --data-dir, else
-    $MBP_DATA_DIR); otherwise the section says where it looked."""
-    from . import bounds as bounds_cli
+def run_cifar(args, out: Path) -> str:
+    """CIFAR-10 at h = 2000 where its files are found; otherwise the section says where it looked."""
     from ._data import DataError, load_dataset
 
     cifar_dir = args.cifar_dir or (str(Path(args.data_dir).parent) if args.data_dir else None)
@@ -667,116 +469,69 @@ def run_cifar(args, out: Path) -> tuple[str, list[dict]]:
         load_dataset("cifar10", cifar_dir)
     except DataError as exc:
         print(f"experiments.report: CIFAR-10 skipped ({str(exc).splitlines()[0]})", file=sys.stderr)
-        return cifar_markdown(
-            None, str(exc).replace("--data-dir DIR (or set MBP_DATA_DIR)", "--cifar-dir DIR (or set MBP_DATA_DIR)")
-        )
-    rc = bounds_cli.main(_sweep_args(args, "cifar10", [args.cifar_width], cifar_dir, out / "cifar10"))
-    if rc != 0:
-        return cifar_markdown(None, f"experiments.bounds exited with code {rc} (its message is above)")
+        return cifar_markdown(None, str(exc).replace("--data-dir DIR (or set MBP_DATA_DIR)",
+                                                     "--cifar-dir DIR (or set MBP_DATA_DIR)"))
+    from . import bounds as bounds_cli
+
+    a = ["--preset", "paper", "--protocol", args.protocol, "--dataset", "cifar10", "--widths", "2000", "--epochs",
+         str(args.epochs), "--until", args.until, "--every", str(args.every), "--device", args.device, "--out",
+         str(out / "cifar10"), "--resume", "--no-progress", "--data-dir", str(cifar_dir)]
+    if bounds_cli.main(a) != 0:
+        return cifar_markdown(None, "experiments.bounds failed (its message is above)")
     return cifar_markdown(json.loads((out / "cifar10" / "summary.json").read_text()))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
-        print(f"experiments.report: --audit-d must be >= 0 (got {args.audit_d})", file=sys.stderr)
-        return 2
-    if args.long_epochs < 0 or args.long_width < 1:
-        print("experiments.report: --long-epochs must be >= 0 and --long-width >= 1", file=sys.stderr)
-        return 2
-    if args.audit_width not in args.widths:
-        print(f"experiments.report: --audit-width {args.audit_width} is not one of --widths", file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    from . import bounds as bounds_cli
-
-    rc = bounds_cli.main(_sweep_args(args, "mnist", args.widths, args.data_dir, out / "mnist"))
-    if rc != 0:
-        return rc
-    cifar_md, _ = run_cifar(args, out)
-    long_md, long_rows = run_long(args, out)
-    summary = json.loads((out / "mnist" / "summary.json").read_text())
-    # the recorded time of each width (training + bounds), whether it ran now or was reused from a finished run
-    total = sum(sum(r["wall_seconds"].values()) for r in summary["records"])
-    audit_md, audit_figs = run_audit(summary, out, args)
-    per_epoch = sum(r["wall_seconds"]["train"] for r in summary["records"]) / max(summary["settings"]["epochs"], 1)
-    scale = {
-        "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
-        "total_seconds": total,
-        "full_scale_hours": per_epoch * 300 / 3600,
-    }
-    figures = [
-        f"mnist/{name}.png"
-        for name in ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error", "pruning_error_vs_d")
-    ]
-    rows = read_epoch_rows(out / "mnist" / "epochs.csv")
-    md, deviations = reproduction_markdown(
-        summary, audit_md, scale, figures + audit_figs, rows, long_md + "\n" + cifar_md
-    )
-    _write(out / "reproduction.md", md)
-    _write(out / "reproduction.tex", tex_from_markdown(md))
-    print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained) and {out / 'reproduction.tex'}")
-    if args.tex:
-        tex = Path(args.tex)
-        _write(tex, tex_from_markdown(md, os.path.relpath(out.resolve(), tex.resolve().parent)))
-        print(f"wrote {tex} (figures from {out}/)")
-    from theory.docs import compile_pdf
-
-    try:
-        pdf = compile_pdf(out / "reproduction.tex")
-        if pdf:
-            print(f"wrote {pdf}")
-    except RuntimeError as exc:
-        print(f"experiments.report: the PDF did not compile ({str(exc).splitlines()[0]})", file=sys.stderr)
-    if args.readme:
-        audit = json.loads((out / "audit.json").read_text())
-        _update_readme(Path(args.readme), headline(summary, audit, args.audit_width, long_rows))
-    return 0
-
-
-def run_audit(summary: dict, out: Path, args) -> tuple[str, list[str]]:
-    """Audit the paper's assumptions on the trained network of width ``--audit-width``."""
+def measure_network(summary: dict, sweep: Path, args, width: int) -> tuple[list[dict], dict, list[str]]:
+    """The protocol differences and the audit on the trained network of ``width`` (its checkpoint in the sweep)."""
     import numpy as np
     import torch
 
     from ._audit import audit_markdown, audit_network
     from ._bounds import prune_network
-    from ._data import load_dataset, train_val_split
-    from ._model import linear_layers, make_mlp, weight_matrices
+    from ._data import load_dataset
+    from ._fidelity import protocol_differences
+    from ._model import make_mlp
+    from ._network import weights_and_biases
+    from ._run import task_data, task_dir
+    from ._settings import PROTOCOLS
 
-    rec = next((r for r in summary["records"] if r["width"] == args.audit_width), summary["records"][0])
-    width, s = rec["width"], summary["settings"]
-    data = load_dataset("mnist", args.data_dir)
-    tr, _ = train_val_split(len(data.train_y), s["seed"])
-    model = make_mlp(data.input_dim, width, s["depth"], data.n_classes)
-    state = torch.load(out / "mnist" / "checkpoints" / f"width-{width}.pt", map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    ws = [w.double().numpy() for w in weight_matrices(model)]
-    biases = [layer.bias.detach().double().numpy() for layer in linear_layers(model)]
+    s = summary["settings"]
+    seed = s["seeds"][0]
+    rec = next(r for r in summary["records"] if r["width"] == width and r["dataset"] == "mnist")
+    ws, bs, init = weights_and_biases(task_dir(sweep, "mnist", width, seed) / "train.pt")
+    ta = task_data(load_dataset("mnist", args.data_dir, preprocessing="authors"), "authors", seed)
+    tt = task_data(load_dataset("mnist", args.data_dir, preprocessing="toolkit"), "toolkit", seed)
+
+    def factory():
+        torch.manual_seed(seed)
+        return make_mlp(784, width, s["depth"], 10)
+
+    cfg = {"batch_size": s["batch_size"], "lr": s["lr"], "optimizer": "sgd", "weight_decay": s["weight_decay"],
+           "seed": seed, "tie_is_error": False}
+    diffs = protocol_differences(ws, bs, init, ta, tt, seed, s["delta"], (factory, ta.x_train, ta.y_train, cfg))
     d_audit = args.audit_d if args.audit_d > 0 else rec["d_star"]
-    pruned = prune_network(ws, d_audit, s["seed"], s["prune_diagonal"])
-    sample = np.asarray(data.train_x[tr[:2000]], dtype=np.float64)
+    proto = PROTOCOLS[s["protocol"]]
+    pruned = prune_network(ws, d_audit, seed, proto.prune_diagonal)
+    sample = ta.x_train[:2000].double().numpy()
 
     def forward_with_inputs(weights, x):
-        """The trained net (its biases) with ``weights``: outputs and the input each layer sees."""
         inputs, h = [], x
-        for k, (w, b) in enumerate(zip(weights, biases)):
+        for k, (w, b) in enumerate(zip(weights, bs)):
             inputs.append(h)
-            h = h @ w.T + b
+            h = h @ w.T + (0 if b is None else b)
             if k < len(weights) - 1:
                 h = np.maximum(h, 0)
         return h, inputs
 
-    forward = lambda weights, x: forward_with_inputs(weights, x)[0]  # noqa: E731
-    inputs = forward_with_inputs(ws, sample)[1]
-    results = audit_network(ws, pruned, d_audit, forward, sample, inputs, m=rec["m"], out_dir=out)
-    _write(out / "audit.json", json.dumps(results, indent=2, default=str))
-    head = (
-        f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; "
-        f"the bisection's d* was {rec['d_star']:.3g})"
-    )
+    def forward(weights, x):
+        return forward_with_inputs(weights, x)[0]
+
+    results = audit_network(ws, pruned, d_audit, forward, sample, forward_with_inputs(ws, sample)[1], m=rec["m"],
+                            out_dir=Path(args.out))
+    head = (f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; the "
+            f"search's d was {_f(rec.get('d_star'), '.3g')})")
     body = audit_markdown(results).removeprefix("# Assumption audit\n").replace("\n## ", "\n### ")
-    return head + "\n" + body, []  # audit_markdown embeds its own figures
+    return diffs, results, [head + "\n" + body]
 
 
 _MARK = ("<!-- findings:start -->", "<!-- findings:end -->")
@@ -791,6 +546,96 @@ def _update_readme(path: Path, block: str) -> None:
     tail = rest.split(_MARK[1], 1)[1]
     path.write_text(f"{head}{_MARK[0]}\n{block}\n{_MARK[1]}{tail}")
     print(f"updated the findings in {path}")
+
+
+def write_ledger_evidence(path: Path, units: dict) -> None:
+    """The units verdict as a ledger evidence record for ``paper-compatible-ours`` (merged by theory)."""
+    from .bounds import write_atomic
+
+    record = {"id": "paper-compatible-ours", "source": "experiments.report", "verdict": "verified-with-correction",
+              "evidence": "Units: " + _units_sentence(units)}
+    write_atomic(path, json.dumps([record], indent=1))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _main(args)
+    except (ValueError, OSError) as exc:
+        print(f"experiments.report: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+
+
+def _main(args: argparse.Namespace) -> int:
+    from ._fidelity import units_evidence
+
+    if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
+        raise ValueError(f"--audit-d must be >= 0 (got {args.audit_d})")
+    out = Path(args.out)
+    from .bounds import check_out_dir
+
+    check_out_dir(out)
+    audit_md = ""
+    if args.from_records:
+        summary, audit, differences, meta, rows = read_records(Path(args.from_records))
+        width = meta.get("audit_width")
+        if audit is not None:
+            from ._audit import audit_markdown
+
+            audit_md = (f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
+                        + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
+                        .removeprefix("# Assumption audit\n").replace("\n## ", "\n### "))
+        cifar_md = cifar_markdown(None, "rebuilt from records (CIFAR-10 is not available on these machines)")
+    else:
+        if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
+            raise ValueError("--data-dir (or MBP_DATA_DIR) must name the MNIST archives")
+        width = args.audit_width or min(args.widths)
+        if width not in args.widths:
+            raise ValueError(f"--audit-width {width} is not one of --widths")
+        from . import bounds as bounds_cli
+
+        sweep = out / "mnist"
+        rc = bounds_cli.main(_sweep_args(args, args.widths, sweep))
+        if rc != 0:
+            return rc
+        summary = json.loads((sweep / "summary.json").read_text())
+        differences, audit, parts = measure_network(summary, sweep, args, width)
+        audit_md = parts[0]
+        rows = read_epoch_rows(sweep / "epochs.csv")
+        meta = {"hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
+                "audit_width": width, "sweep_dir": str(sweep)}
+        write_records(out / "records", summary, audit, differences, meta)
+        cifar_md = run_cifar(args, out)
+    units = units_evidence(summary["records"], "mnist")
+    from ._figures import write_figures
+
+    figs = [f"figures/{p.name}" for p in write_figures(out / "figures", [r for r in summary["records"]
+                                                                          if r.get("dataset") == "mnist"], rows)
+            if p.suffix == ".png"]
+    md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md)
+    _write(out / "reproduction.md", md)
+    _write(out / "units.json", json.dumps(units, indent=1, default=str))
+    print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained); units verdict: "
+          f"{units['verdict'] or 'undecided'}")
+    try:
+        _write(out / "reproduction.tex", tex_from_markdown(md))
+        if args.tex:
+            tex = Path(args.tex)
+            _write(tex, tex_from_markdown(md, os.path.relpath(out.resolve(), tex.resolve().parent)))
+            print(f"wrote {tex} (figures from {out}/)")
+        from theory.docs import compile_pdf
+
+        pdf = compile_pdf(out / "reproduction.tex")
+        if pdf:
+            print(f"wrote {pdf}")
+    except (RuntimeError, OSError) as exc:
+        print(f"experiments.report: the LaTeX/PDF step failed ({str(exc).splitlines()[0][:160]})", file=sys.stderr)
+    if args.ledger_evidence:
+        write_ledger_evidence(Path(args.ledger_evidence), units)
+        print(f"wrote {args.ledger_evidence}")
+    if args.readme:
+        _update_readme(Path(args.readme), headline(summary, units, differences, audit, width))
+    return 0
 
 
 if __name__ == "__main__":

@@ -639,7 +639,10 @@ def _bound_claims() -> list[Claim]:
 
 
 def _baseline_claims() -> list[Claim]:
+    from ._measures_convention import measures_convention_derivation
+
     forms = _baselines.baselines_derivation()
+    conv = measures_convention_derivation()
     lp = _baselines.lpq_derivation()
     lpq_is_frob = lp["lpq_minus_frobenius_sq"] == 0
     return [
@@ -649,7 +652,11 @@ def _baseline_claims() -> list[Claim]:
             r"$2^L\prod_l\|A^l\|_F\max\|x\|/(\gamma\sqrt m)$; code: $\prod_l\|A^l\|_F^2/\gamma^2$.",
             ("cited", "code"),
             ["ReLU network", "constants of the source set to 1"],
-            results={"literature": forms["neyshabur_2015_literature"], "code": forms["neyshabur_2015_code"]},
+            results={
+                "literature": forms["neyshabur_2015_literature"],
+                "code": forms["neyshabur_2015_code"],
+                "measures_convention": conv["neyshabur_2015_measures"],
+            },
             checks=["both forms evaluated side by side in experiments"],
             verdict="verified-with-correction",
             evidence=(
@@ -666,6 +673,7 @@ def _baseline_claims() -> list[Claim]:
             results={
                 "literature": forms["bartlett_2017_literature"],
                 "code": forms["bartlett_2017_code"],
+                "measures_convention": conv["bartlett_2017_measures"],
                 "lpq_1_2_minus_frobenius_squared": lp["lpq_minus_frobenius_sq"],
                 "norm21_squared_minus_frobenius_squared": lp["literature_minus_frobenius_sq"],
             },
@@ -686,7 +694,11 @@ def _baseline_claims() -> list[Claim]:
             r"$\sqrt{(B^2L^2h\ln(Lh)\prod\|A\|_2^2\sum\|A\|_F^2/\|A\|_2^2 + \ln(Lm/\delta))/(\gamma^2m)}$; code: $\prod\|A\|_2^2\sum h_l\|A\|_F^2/\|A\|_2^2/\gamma^2$.",
             ("cited", "code"),
             ["B = max input norm", "h = max width"],
-            results={"literature": forms["neyshabur_2017_literature"], "code": forms["neyshabur_2017_code"]},
+            results={
+                "literature": forms["neyshabur_2017_literature"],
+                "code": forms["neyshabur_2017_code"],
+                "measures_convention": conv["neyshabur_2018_measures"],
+            },
             checks=["both forms evaluated side by side in experiments"],
             verdict="verified-with-correction",
             evidence=(

@@ -54,11 +54,12 @@ def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
         assert (out / name).is_file(), name
     summary = json.loads((out / "summary.json").read_text())
     rec = summary["records"][0]
-    assert summary["settings"]["seed"] == 0 and "torch" in summary["versions"]
+    assert summary["settings"]["seeds"] == [0] and "torch" in summary["versions"]
+    assert summary["versions"]["torch_threads"] >= 1
     for key in BOUND_KEYS:
         assert math.isfinite(rec[key]), key
     assert "imp" in rec and rec["imp"]["nonzeros"] < rec["imp"]["dense_weights"]
-    assert "| Ours (paper-compatible) |" in (out / "table.md").read_text()
+    assert "Ours (paper-compatible)" in (out / "table.md").read_text()
     # resume: the finished width is reused, not retrained
     assert main(TINY + ["--out", str(out), "--resume"]) == 0
     assert "already done" in capsys.readouterr().out
@@ -67,6 +68,7 @@ def test_tiny_digits_run_writes_all_outputs(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "written with other settings" in captured.out
     assert "lr 0.01 (now 0.02)" in captured.err and "Traceback" not in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
 
 
 def test_same_seed_same_numbers(tmp_path):

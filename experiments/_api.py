@@ -1,0 +1,268 @@
+"""``experiments.evaluate``: every measure and bound of a trained ReLU MLP you already have (the functional core is
+:func:`experiments._evaluate.network_bounds`; this is the thin wrapper, in the torchmetrics spirit).
+
+>>> result = evaluate(model, (x_train, y_train), test_data=(x_test, y_test))       # doctest: +SKIP
+>>> result.bounds_log10["ours_paper_compatible"], result.to_frame()                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._network import MLPSpec, NetworkError, extract_mlp
+from ._settings import PROTOCOLS, Protocol, UsageError
+
+__all__ = ["BOUND_NAMES", "BoundsResult", "evaluate"]
+
+#: every bound of a result, by name (the summary key is NAME + "_log10"), with what it is
+BOUND_NAMES = {
+    "neyshabur_2015_code": "Neyshabur et al. 2015, the authors' computed form (prod ||A||_F^2 / gamma^2)",
+    "neyshabur_2017_code": "Neyshabur et al. 2017, the authors' computed form",
+    "bartlett_2017_code": "Bartlett et al. 2017, the authors' computed form (their lpq(A,1,2) is Frobenius)",
+    "neyshabur_2015_literature": "Neyshabur et al. 2015, literature form, with R-hat",
+    "neyshabur_2017_literature": "Neyshabur et al. 2017, literature form, with R-hat",
+    "bartlett_2017_literature": "Bartlett et al. 2017, literature form, with R-hat",
+    "neyshabur_2015_measures": "Neyshabur et al. 2015, measures convention (5th-pct margin, 1/sqrt(m), no constants)",
+    "neyshabur_2018_measures": "Neyshabur et al. 2018 (PAC-Bayes), measures convention, distances from W0",
+    "bartlett_2017_measures": "Bartlett et al. 2017, measures convention, distances from W0",
+    "ours_paper_compatible": "the paper's 'Ours' (paper-compatible, its search for the pruning strength)",
+    "theorem_5_2": "Theorem 5.2, rigorous (explicit constants; vacuous when its margin condition fails)",
+    "lemma_d_1": "Lemma D.1, rigorous naive count",
+    "theorem_6_2": "Theorem 6.2 for the given mask (lottery ticket), sketch count with 2^16 rounding levels",
+    "true_error": "the pruned network's test error (the paper's 'True error')",
+}
+
+
+@dataclass
+class BoundsResult:
+    """Everything :func:`evaluate` measured.  ``bounds_log10`` maps each name of :data:`BOUND_NAMES` to log10 of
+    the bound (None where it cannot be computed, e.g. no positive margin under the authors' protocol);
+    errors are fractions in [0, 1]; margins in logit units; ``layers`` one dict per layer (d1, d2, spectral,
+    frobenius, norm21T, lpq_1_2, psi, nonzeros, max_row, max_col, delta_spectral, ...); ``raw`` the full record
+    of :func:`experiments._bounds.compute_bounds`."""
+
+    protocol: str
+    m: int
+    delta: float
+    gamma: float
+    gamma_rule: str
+    train_error: float
+    test_error: float | None
+    pruned_test_error: float | None
+    d_star: float | None
+    gamma_star: float | None
+    bounds_log10: dict[str, float | None]
+    layers: list[dict[str, Any]]
+    raw: dict[str, Any] = field(repr=False)
+
+    def to_frame(self):
+        """A pandas DataFrame, one row per bound: ``log10``, ``value`` (10**log10) and ``what``."""
+        import pandas as pd
+
+        rows = []
+        for name, what in BOUND_NAMES.items():
+            v = self.bounds_log10.get(name)
+            rows.append({"bound": name, "log10": v, "value": None if v is None else 10.0**v, "what": what})
+        return pd.DataFrame(rows).set_index("bound")
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The whole result as JSON (``raw`` included; non-finite numbers as null)."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, dict):
+                return {k: clean(x) for k, x in v.items()}
+            if isinstance(v, (list, tuple)):
+                return [clean(x) for x in v]
+            if isinstance(v, np.generic):
+                return clean(v.item())
+            return v
+
+        return json.dumps(clean(asdict(self)), **kwargs)
+
+
+def _as_pair(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) from a pair of tensors/arrays or a DataLoader yielding (x, y) batches; x flattened to 2-D."""
+    if isinstance(data, torch.utils.data.DataLoader):
+        xs, ys = [], []
+        for batch in data:
+            if not isinstance(batch, (list, tuple)) or len(batch) < 2:
+                raise UsageError(f"{name}: the DataLoader must yield (inputs, labels) batches")
+            xs.append(torch.as_tensor(batch[0]))
+            ys.append(torch.as_tensor(batch[1]))
+        if not xs:
+            raise UsageError(f"{name}: the DataLoader is empty")
+        x, y = torch.cat(xs), torch.cat(ys)
+    elif isinstance(data, (list, tuple)) and len(data) == 2:
+        x, y = torch.as_tensor(data[0]), torch.as_tensor(data[1])
+    else:
+        raise UsageError(f"{name} must be an (inputs, labels) pair or a DataLoader (got {type(data).__name__})")
+    x = x.reshape(x.shape[0], -1).float()
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise UsageError(f"{name}: {x.shape[0]} inputs but labels of shape {tuple(y.shape)}")
+    if y.dtype.is_floating_point:
+        if not torch.equal(y, y.round()):
+            raise UsageError(f"{name}: labels must be class indices (integers)")
+    y = y.long()
+    if not torch.isfinite(x).all():
+        raise UsageError(f"{name}: the inputs contain NaN or infinity")
+    return x, y
+
+
+def evaluate(
+    model: Any,
+    train_data: Any,
+    *,
+    init_model: Any = None,
+    test_data: Any = None,
+    delta: float = 0.01,
+    protocol: str | Protocol = "toolkit",
+    device: str = "cpu",
+    seed: int = 0,
+    mask: Sequence[Any] | None = None,
+    spec: MLPSpec | None = None,
+    error_curve: bool = False,
+) -> BoundsResult:
+    """Every measure and bound of a trained ReLU MLP on its training data (the CLI's numbers on the same weights).
+
+    ``model``: an ``nn.Module`` chain of Linear + ReLU (``nn.Sequential``, or a module whose forward is that
+    chain), a list of weight matrices (outputs x inputs), or a state_dict / Lightning checkpoint dict (with
+    ``spec``); ``train_data``: (x, y) tensors/arrays or a DataLoader of (x, y) batches (x flattened; m = number
+    of rows); ``init_model``: the initial weights W0 in any of the model's forms (for the distance-based
+    baselines); ``test_data``: for the test errors and the paper's "True error"; ``protocol``: ``"toolkit"`` or
+    ``"authors"`` (:mod:`experiments._settings`); ``mask``: 0/1 arrays, one per layer, of a lottery ticket
+    (adds Theorem 6.2).  Raises :class:`NetworkError` (not a Linear + ReLU chain, shapes that do not chain,
+    inputs of the wrong width) or :class:`UsageError` (bad data or options), both ValueErrors with one line, and
+    ValueError when no margin is left to bound with (toolkit protocol)."""
+    from ._evaluate import network_bounds
+
+    proto = PROTOCOLS.get(protocol) if isinstance(protocol, str) else protocol
+    if proto is None:
+        raise UsageError(f"protocol must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
+    if not 0 < delta < 1:
+        raise UsageError(f"delta must lie strictly between 0 and 1 (got {delta})")
+    ws, bs = extract_mlp(model, spec)
+    x, y = _as_pair(train_data, "train_data")
+    if x.shape[1] != ws[0].shape[1]:
+        raise NetworkError(f"the network takes {ws[0].shape[1]} inputs but train_data has {x.shape[1]} features")
+    if int(y.max()) >= ws[-1].shape[0] or int(y.min()) < 0:
+        raise UsageError(f"train_data has labels outside 0..{ws[-1].shape[0] - 1} (the network's outputs)")
+    init = None
+    if init_model is not None:
+        init, _ = extract_mlp(init_model, spec)
+        if [w.shape for w in init] != [w.shape for w in ws]:
+            raise NetworkError("init_model's layer shapes differ from the model's")
+    xt = yt = None
+    if test_data is not None:
+        xt, yt = _as_pair(test_data, "test_data")
+        if xt.shape[1] != ws[0].shape[1]:
+            raise NetworkError(f"the network takes {ws[0].shape[1]} inputs but test_data has {xt.shape[1]} features")
+    raw = network_bounds(ws, bs, init, x, y, xt, yt, protocol=proto, delta=delta, seed=seed,
+                         error_curve=error_curve, device=device)
+    if mask is not None:
+        raw["imp"] = _ticket_bound(mask, ws, raw, x.shape[0], delta)
+    bounds = {name: raw.get(f"{name}_log10") for name in BOUND_NAMES if name != "theorem_6_2"}
+    bounds["theorem_6_2"] = raw["imp"]["theorem_6_2_log10"] if "imp" in raw else None
+    return BoundsResult(
+        protocol=proto.name,
+        m=int(raw["m"]),
+        delta=delta,
+        gamma=float(raw["gamma"]),
+        gamma_rule=str(raw["gamma_rule"]),
+        train_error=float(raw["train_error"]),
+        test_error=raw.get("test_error"),
+        pruned_test_error=raw.get("pruned_test_error"),
+        d_star=raw.get("d_star"),
+        gamma_star=raw.get("gamma_star"),
+        bounds_log10=bounds,
+        layers=raw["layers"],
+        raw=raw,
+    )
+
+
+def _ticket_bound(mask: Sequence[Any], ws: list[np.ndarray], raw: dict, m: int, delta: float) -> dict:
+    """Theorem 6.2 for a lottery ticket: the sketch count of its nonzeros (theory.theorem_6_2_gap_from_nonzeros,
+    2^16 rounding levels) plus the margin loss at the margin used."""
+    import theory
+
+    from ._bounds import FALLBACK_LEVELS, SKETCH_CONSTANT
+
+    masks = [np.asarray(mk.detach().cpu() if isinstance(mk, torch.Tensor) else mk) for mk in mask]
+    if [mk.shape for mk in masks] != [w.shape for w in ws]:
+        raise UsageError("mask must hold one array per layer, each of its layer's shape")
+    nnz = int(sum(int(np.count_nonzero(mk)) for mk in masks))
+    if nnz == 0:
+        raise UsageError("mask keeps no weight")
+    gap = theory.theorem_6_2_gap_from_nonzeros(
+        q_nnz=nnz, p=int(max(max(w.shape) for w in ws)), c_m=SKETCH_CONSTANT, r=FALLBACK_LEVELS, m=m, delta=delta
+    )
+    bound = raw["rhat_gamma"] + gap
+    return {"nonzeros": nnz, "theorem_6_2_gap_log10": math.log10(gap), "theorem_6_2_log10": math.log10(bound)}
+
+
+def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
+    """``experiments.bounds --checkpoint FILE``: evaluate a saved network on the dataset's training split (the
+    protocol's) instead of training; writes the same outputs (summary.json, table.md, figures).  Exit 2 with one
+    line on a bad file, a network that is not a ReLU MLP, or a width mismatch."""
+    import sys
+
+    from . import bounds as cli
+    from ._data import DataError, load_dataset
+    from ._network import weights_and_biases
+    from ._run import task_data
+
+    if len(s.datasets) != 1 or len(s.seeds) != 1:
+        print("experiments.bounds: --checkpoint evaluates one network: give one --dataset and one --seed",
+              file=sys.stderr)
+        return 2
+    dataset, seed = s.datasets[0], s.seeds[0]
+    try:
+        ws, bs, init = weights_and_biases(args.checkpoint)
+        if args.init_checkpoint:
+            init, _ = weights_and_biases(args.init_checkpoint)[:2]
+        data = load_dataset(dataset, s.data_dir, preprocessing=s.protocol.preprocessing)
+        if ws[0].shape[1] != data.input_dim:
+            raise NetworkError(
+                f"the network in {args.checkpoint} takes {ws[0].shape[1]} inputs but {dataset} has {data.input_dim}"
+            )
+        if ws[-1].shape[0] != data.n_classes:
+            raise NetworkError(
+                f"the network in {args.checkpoint} has {ws[-1].shape[0]} outputs but {dataset} has {data.n_classes} "
+                "classes"
+            )
+        if init is not None and [w.shape for w in init] != [w.shape for w in ws]:
+            raise NetworkError(f"the initial weights in {args.init_checkpoint} do not have the network's shapes")
+        td = task_data(data, s.protocol.split, seed)
+        from ._evaluate import network_bounds
+
+        res = network_bounds(ws, bs, init, td.x_train, td.y_train, td.x_test, td.y_test, protocol=s.protocol,
+                             delta=s.delta, seed=seed, prune_diagonal=s.prune_diagonal, error_curve=True)
+    except (NetworkError, DataError, UsageError, ValueError) as exc:
+        print(f"experiments.bounds: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
+        return 2
+    width = int(max(w.shape[0] for w in ws[:-1])) if len(ws) > 1 else int(ws[0].shape[0])
+    record = {
+        "task": f"{dataset}/checkpoint-{Path(args.checkpoint).name}/seed-{seed}",
+        "identity": {"checkpoint": str(Path(args.checkpoint).resolve()), "dataset": dataset, "seed": seed},
+        "width": width,
+        "seed": seed,
+        "dataset": dataset,
+        "protocol": s.protocol.name,
+        "checkpoint": str(args.checkpoint),
+        "m": td.m,
+        **res,
+        "epochs": [],
+    }
+    written = cli.write_outputs(out, [record], s.replace(widths=(width,)))
+    cli._print_record(record, 0.0)
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0

@@ -1,0 +1,238 @@
+"""Bring your own network: read a trained ReLU MLP from a module, a list of matrices, a state_dict or a file,
+and refuse, in one line naming the offending part, anything that is not a chain of Linear and ReLU layers.
+
+Accepted (:func:`extract_mlp`):
+
+- an ``nn.Module`` whose leaf modules, in order, are Linear, ReLU, Linear, ..., ReLU, Linear (``Flatten``,
+  ``Identity`` and ``Dropout`` are let through: they are the identity on flat inputs in evaluation mode); the
+  module's own forward is then checked against the chain on random inputs, so a module whose forward does
+  something else (skips, reorders, scales) is refused rather than silently misread;
+- a list of weight matrices (outputs x inputs; numpy or torch), optionally with a list of biases;
+- a ``state_dict`` (or a PyTorch Lightning checkpoint's ``state_dict``) with an :class:`MLPSpec`: the 2-D
+  ``*.weight`` tensors in the natural order of their keys are the layers, the ``*.bias`` beside each its bias.
+  A state_dict does not say what the activation is; the spec does (ReLU only).
+
+Files (:func:`load_network_file`) are read with ``torch.load(weights_only=True)``: tensors, containers and, for
+a whole saved ``nn.Sequential``, only the torch classes of a Linear/ReLU chain are allowed, so no code in the
+file runs.  Every problem raises :class:`NetworkError` (a ValueError) with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import pickle
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["MLPSpec", "NetworkError", "extract_mlp", "load_network_file", "weights_and_biases"]
+
+
+class NetworkError(ValueError):
+    """The network is not a chain of Linear + ReLU layers, or its file cannot be read (one line, exit 2)."""
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """What a state_dict cannot say: the activation between the layers (``"relu"``, the only one the bounds
+    cover) and whether every layer has a bias (True: required, the paper's MLP; False: none allowed; None:
+    all or none)."""
+
+    activation: str = "relu"
+    bias: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.activation != "relu":
+            raise NetworkError(f"activation {self.activation!r} is not supported: the bounds hold for ReLU MLPs only")
+
+
+_PASS_THROUGH = (nn.Flatten, nn.Identity, nn.Dropout)
+#: the torch classes a whole saved module may contain (weights_only unpickling allows exactly these)
+SAFE_MODULE_CLASSES = [nn.Sequential, nn.Linear, nn.ReLU, nn.Flatten, nn.Identity, nn.Dropout, nn.ModuleList]
+
+
+def _leaves(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    return [(name or "(root)", mod) for name, mod in model.named_modules() if not list(mod.children())]
+
+
+def _from_module(model: nn.Module, spec: MLPSpec) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    layers: list[tuple[str, nn.Linear]] = []
+    expect_linear = True
+    for name, mod in _leaves(model):
+        if isinstance(mod, _PASS_THROUGH):
+            continue
+        if isinstance(mod, nn.Linear):
+            if not expect_linear:
+                raise NetworkError(f"module {name!r} (Linear) follows another Linear without a ReLU between them")
+            layers.append((name, mod))
+            expect_linear = False
+        elif isinstance(mod, nn.ReLU):
+            if expect_linear:
+                raise NetworkError(f"module {name!r} (ReLU) is not preceded by a Linear layer")
+            expect_linear = True
+        else:
+            raise NetworkError(
+                f"module {name!r} ({type(mod).__name__}) is not Linear or ReLU: the bounds hold for chains of "
+                "Linear + ReLU layers only"
+            )
+    if not layers:
+        raise NetworkError("the module has no Linear layer")
+    if expect_linear:
+        raise NetworkError("the module ends in a ReLU: the paper's MLP ends in a Linear layer")
+    ws = [lay.weight.detach().cpu().double().numpy() for _, lay in layers]
+    bs = [None if lay.bias is None else lay.bias.detach().cpu().double().numpy() for _, lay in layers]
+    _check_chain(ws, bs, [n for n, _ in layers], spec)
+    # the module's own forward must be the chain: otherwise its registration order is not its computation
+    was_training = model.training
+    model.eval()
+    try:
+        dev = next(model.parameters()).device
+        x = torch.randn(8, ws[0].shape[1], generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            got = model(x.to(dev)).detach().cpu().double().reshape(8, -1)
+        from ._evaluate import mlp_forward
+
+        ref = mlp_forward([torch.as_tensor(w) for w in ws], [None if b is None else torch.as_tensor(b) for b in bs],
+                          x.double())
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's forward is reported in one line
+        raise NetworkError(f"the module's forward failed on inputs of width {ws[0].shape[1]}: {exc}") from None
+    finally:
+        model.train(was_training)
+    if got.shape != ref.shape or not torch.allclose(got, ref, rtol=1e-4, atol=1e-5 * (1 + float(ref.abs().max()))):
+        raise NetworkError(
+            "the module's forward is not the chain of its Linear and ReLU layers in registration order (it "
+            "computes something else): pass the weight matrices instead"
+        )
+    return ws, bs
+
+
+def _check_chain(ws: list[np.ndarray], bs: list[np.ndarray | None], names: Sequence[str], spec: MLPSpec) -> None:
+    for k, (w, name) in enumerate(zip(ws, names)):
+        if w.ndim != 2:
+            raise NetworkError(f"layer {name!r} has a weight of shape {tuple(w.shape)}: a Linear layer's is 2-D")
+        if not np.all(np.isfinite(w)):
+            raise NetworkError(f"layer {name!r} has non-finite weights")
+        if k and w.shape[1] != ws[k - 1].shape[0]:
+            raise NetworkError(
+                f"layer {name!r} takes {w.shape[1]} inputs but the layer before it gives {ws[k - 1].shape[0]} outputs"
+            )
+    for b, w, name in zip(bs, ws, names):
+        if b is not None and b.shape != (w.shape[0],):
+            raise NetworkError(f"layer {name!r} has a bias of shape {tuple(b.shape)}, expected ({w.shape[0]},)")
+    have = [b is not None for b in bs]
+    if spec.bias is True and not all(have):
+        raise NetworkError(f"layer {names[have.index(False)]!r} has no bias, but the spec expects one in every layer")
+    if spec.bias is False and any(have):
+        raise NetworkError(f"layer {names[have.index(True)]!r} has a bias, but the spec expects none")
+    if spec.bias is None and any(have) and not all(have):
+        raise NetworkError(
+            f"layer {names[have.index(False)]!r} has no bias while others have one: a bias-free layer where a bias "
+            "is expected (pass MLPSpec(bias=...) to say which is meant)"
+        )
+
+
+def _natural_key(key: str) -> list:
+    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", key)]
+
+
+def _from_state_dict(state: Mapping[str, Any], spec: MLPSpec) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    for k, v in tensors.items():
+        if k.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            raise NetworkError(f"state_dict entry {k!r} belongs to a normalisation layer: only Linear + ReLU chains")
+        if k.endswith(".weight") and v.ndim != 2 and v.ndim != 1:
+            raise NetworkError(
+                f"state_dict entry {k!r} has shape {tuple(v.shape)}: a convolution (or other non-Linear layer), "
+                "not supported"
+            )
+        if k.endswith(".weight") and v.ndim == 1:
+            raise NetworkError(f"state_dict entry {k!r} is 1-D: a normalisation layer, not supported")
+    names = sorted((k[: -len(".weight")] for k, v in tensors.items() if k.endswith(".weight")), key=_natural_key)
+    if not names:
+        raise NetworkError("the state_dict holds no '*.weight' matrix")
+    ws = [tensors[f"{n}.weight"].detach().cpu().double().numpy() for n in names]
+    bs = [
+        tensors[f"{n}.bias"].detach().cpu().double().numpy() if f"{n}.bias" in tensors else None for n in names
+    ]
+    _check_chain(ws, bs, names, spec)
+    return ws, bs
+
+
+def extract_mlp(obj: Any, spec: MLPSpec | None = None, biases: Sequence[Any] | None = None
+                ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """(weights, biases) of a ReLU MLP given as a module, a list of matrices (with ``biases`` or without), a
+    state_dict or a Lightning checkpoint dict (its ``state_dict``); weights float64 (outputs x inputs), biases
+    float64 (outputs,) or None.  Raises :class:`NetworkError` naming what is not a Linear + ReLU chain."""
+    spec = spec or MLPSpec()
+    if isinstance(obj, nn.Module):
+        return _from_module(obj, spec)
+    if isinstance(obj, Mapping):
+        inner = obj.get("state_dict", obj.get("model", obj))
+        if not isinstance(inner, Mapping):
+            raise NetworkError("the checkpoint's 'state_dict' is not a mapping of tensors")
+        return _from_state_dict(inner, spec)
+    if isinstance(obj, (list, tuple)) and obj and all(hasattr(w, "shape") for w in obj):
+        ws = [np.asarray(w.detach().cpu() if isinstance(w, torch.Tensor) else w, dtype=np.float64) for w in obj]
+        if biases is not None and len(biases) != len(ws):
+            raise NetworkError(f"{len(ws)} weight matrices but {len(biases)} biases")
+        bs = [
+            None if b is None else np.asarray(b.detach().cpu() if isinstance(b, torch.Tensor) else b, dtype=np.float64)
+            for b in (biases if biases is not None else [None] * len(ws))
+        ]
+        _check_chain(ws, bs, [f"layer {k}" for k in range(len(ws))], spec)
+        return ws, bs
+    raise NetworkError(
+        f"cannot read a network from a {type(obj).__name__}: pass an nn.Module, a list of weight matrices or a "
+        "state_dict"
+    )
+
+
+def load_network_file(path: str | Path) -> Any:
+    """Read a network file (the toolkit's checkpoint, a state_dict ``.pt``, a whole ``nn.Sequential`` saved with
+    ``torch.save(model)``, or a PyTorch Lightning ``.ckpt``) without running code from it.  Raises
+    :class:`NetworkError` (one line) for a missing, empty, truncated or foreign file."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise NetworkError(f"cannot read {p}: {exc.strerror or exc}") from None
+    if not raw:
+        raise NetworkError(f"{p} is empty, not a checkpoint")
+    try:
+        with torch.serialization.safe_globals([*SAFE_MODULE_CLASSES, argparse.Namespace]):
+            return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        text = str(exc)
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+        if found:
+            raise NetworkError(
+                f"{p} holds a {found.group(1)} object, which is not read (only tensors and Linear/ReLU chains are; "
+                "save model.state_dict() instead)"
+            ) from None
+        raise NetworkError(f"{p} is not a readable PyTorch checkpoint ({text.splitlines()[0][:120]})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError, TypeError,
+            IndexError, OSError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise NetworkError(f"{p} is damaged or not a PyTorch checkpoint ({first[:120]})") from None
+
+
+def weights_and_biases(path: str | Path, spec: MLPSpec | None = None
+                       ) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray] | None]:
+    """(weights, biases, W0) of a network file; W0 (the initial weights) comes with the toolkit's own
+    checkpoints (``init``), else None."""
+    obj = load_network_file(path)
+    init = None
+    if isinstance(obj, Mapping) and obj.get("format", "").startswith("mbp-bounds/checkpoint"):
+        ws, bs = extract_mlp(obj["model"], spec)
+        init, _ = extract_mlp(obj["init"], spec)
+        return ws, bs, init
+    ws, bs = extract_mlp(obj, spec)
+    return ws, bs, init

@@ -1,0 +1,132 @@
+"""Bring your own network (issue 12): a tiny MLP trained outside the toolkit (plain torch), saved as a state_dict,
+a whole module and a Lightning-layout .ckpt, gives the same numbers through experiments.evaluate, the
+--checkpoint command line and the toolkit's own pipeline; anything that is not a Linear + ReLU chain, a damaged
+file and a width mismatch each give one line and exit 2."""
+
+import json
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import experiments
+from experiments._data import load_dataset
+from experiments._evaluate import network_bounds
+from experiments._run import task_data
+
+KEYS = ("neyshabur_2015_code_log10", "bartlett_2017_code_log10", "neyshabur_2017_code_log10",
+        "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10", "gamma", "d_star", "train_error",
+        "test_error", "pruned_test_error")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 64-32-32-10 ReLU MLP trained on digits with a plain torch loop (the toolkit's split)."""
+    torch.manual_seed(0)
+    td = task_data(load_dataset("digits"), "toolkit", 0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 10))
+    init = [m.weight.detach().clone() for m in model if isinstance(m, nn.Linear)]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(60):
+        for s in range(0, td.m, 128):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(td.x_train[s : s + 128]), td.y_train[s : s + 128]).backward()
+            opt.step()
+    folder = tmp_path_factory.mktemp("nets")
+    torch.save(model.state_dict(), folder / "state_dict.pt")
+    torch.save(model, folder / "module.pt")
+    lightning = {"epoch": 59, "global_step": 600, "pytorch-lightning_version": "1.9.0",
+                 "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
+                 "optimizer_states": [], "lr_schedulers": [], "callbacks": {},
+                 "hyper_parameters": {"mlp_hidden_dim": 32, "lr": 0.01}}
+    torch.save(lightning, folder / "lightning.ckpt")
+    return model, init, td, folder
+
+
+def test_api_cli_and_pipeline_agree(trained, tmp_path):
+    model, init, td, folder = trained
+    api = experiments.evaluate(model, (td.x_train, td.y_train), test_data=(td.x_test, td.y_test))
+    from_sd = experiments.evaluate(torch.load(folder / "state_dict.pt", weights_only=True),
+                                   (td.x_train, td.y_train), test_data=(td.x_test, td.y_test))
+    ws = [m.weight.detach().double().numpy() for m in model if isinstance(m, nn.Linear)]
+    bs = [m.bias.detach().double().numpy() for m in model if isinstance(m, nn.Linear)]
+    own = network_bounds(ws, bs, None, td.x_train, td.y_train, td.x_test, td.y_test)
+    for name in ("state_dict.pt", "module.pt", "lightning.ckpt"):
+        out = tmp_path / name
+        proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--checkpoint", str(folder / name),
+                               "--dataset", "digits", "--threads", "1", "--out", str(out)], capture_output=True,
+                              text=True)
+        assert proc.returncode == 0, proc.stderr
+        rec = json.loads((out / "summary.json").read_text())["records"][0]
+        for key in KEYS:
+            assert rec[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), (name, key)
+    for key in KEYS:
+        assert api.raw[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), key
+        assert from_sd.raw[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), key
+
+
+def test_result_is_typed_and_exports(trained):
+    model, init, td, _ = trained
+    mask = [(m.weight.abs() > m.weight.abs().median()).float() for m in model if isinstance(m, nn.Linear)]
+    res = experiments.evaluate(model, torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(td.x_train, td.y_train), batch_size=100), init_model=init, mask=mask)
+    assert isinstance(res, experiments.BoundsResult) and res.m == td.m and res.test_error is None
+    frame = res.to_frame()
+    assert set(experiments.BOUND_NAMES) == set(frame.index)
+    assert res.bounds_log10["theorem_6_2"] is not None and res.bounds_log10["neyshabur_2018_measures"] is not None
+    back = json.loads(res.to_json())
+    assert back["bounds_log10"]["ours_paper_compatible"] == pytest.approx(res.bounds_log10["ours_paper_compatible"])
+    assert len(back["layers"]) == 3 and back["layers"][0]["d1"] == 32
+
+
+@pytest.mark.parametrize("bad, match", [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 10)), "'0' (Conv2d) is not Linear or ReLU"),
+    (nn.Sequential(nn.Linear(64, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 10)), "BatchNorm1d"),
+    (nn.Sequential(nn.Linear(64, 8), nn.Tanh(), nn.Linear(8, 10)), "'1' (Tanh)"),
+    (nn.Sequential(nn.Linear(64, 8, bias=False), nn.ReLU(), nn.Linear(8, 10)), "has no bias while others have one"),
+    (nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(9, 10)), "takes 9 inputs but the layer before it gives 8"),
+    ([np.ones((8, 100)), np.ones((10, 8))], "takes 100 inputs but train_data has 64"),
+])
+def test_api_refuses_what_is_not_a_relu_mlp(trained, bad, match):
+    _, _, td, _ = trained
+    with pytest.raises(ValueError, match=re.escape(match)):
+        experiments.evaluate(bad, (td.x_train, td.y_train))
+
+
+def test_a_module_whose_forward_is_not_its_chain_is_refused(trained):
+    _, _, td, _ = trained
+
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.r, self.b = nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.b(self.r(self.a(x)) + x)  # a residual connection: not the chain
+
+    with pytest.raises(ValueError, match="not the chain"):
+        experiments.evaluate(Skip(), (td.x_train, td.y_train))
+
+
+def _cli(args, tmp_path):
+    return subprocess.run([sys.executable, "-m", "experiments.bounds", "--dataset", "digits", "--out",
+                           str(tmp_path / "o")] + args, capture_output=True, text=True)
+
+
+def test_cli_conv_truncated_and_width_mismatch_are_one_line(trained, tmp_path):
+    _, _, _, folder = trained
+    conv = tmp_path / "conv.pt"
+    torch.save(nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 10)), conv)
+    trunc = tmp_path / "trunc.pt"
+    trunc.write_bytes((folder / "state_dict.pt").read_bytes()[:200])
+    wide = tmp_path / "wide.pt"
+    torch.save(nn.Sequential(nn.Linear(100, 8), nn.ReLU(), nn.Linear(8, 10)).state_dict(), wide)
+    for path, text in ((conv, "Conv2d"), (trunc, "damaged"), (wide, "takes 100 inputs but digits has 64")):
+        proc = _cli(["--checkpoint", str(path)], tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "Traceback" not in proc.stderr and text in lines[0], proc.stderr
