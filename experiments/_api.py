@@ -166,8 +166,9 @@ def evaluate(
         xt, yt = _as_pair(test_data, "test_data")
         if xt.shape[1] != ws[0].shape[1]:
             raise NetworkError(f"the network takes {ws[0].shape[1]} inputs but test_data has {xt.shape[1]} features")
-    raw = network_bounds(ws, bs, init, x, y, xt, yt, protocol=proto, delta=delta, seed=seed,
-                         error_curve=error_curve, device=device)
+    raw = network_bounds(
+        ws, bs, init, x, y, xt, yt, protocol=proto, delta=delta, seed=seed, error_curve=error_curve, device=device
+    )
     if mask is not None:
         raw["imp"] = _ticket_bound(mask, ws, raw, x.shape[0], delta)
     bounds = {name: raw.get(f"{name}_log10") for name in BOUND_NAMES if name != "theorem_6_2"}
@@ -221,8 +222,9 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
     from ._run import task_data
 
     if len(s.datasets) != 1 or len(s.seeds) != 1:
-        print("experiments.bounds: --checkpoint evaluates one network: give one --dataset and one --seed",
-              file=sys.stderr)
+        print(
+            "experiments.bounds: --checkpoint evaluates one network: give one --dataset and one --seed", file=sys.stderr
+        )
         return 2
     dataset, seed = s.datasets[0], s.seeds[0]
     try:
@@ -244,8 +246,20 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         td = task_data(data, s.protocol.split, seed)
         from ._evaluate import network_bounds
 
-        res = network_bounds(ws, bs, init, td.x_train, td.y_train, td.x_test, td.y_test, protocol=s.protocol,
-                             delta=s.delta, seed=seed, prune_diagonal=s.prune_diagonal, error_curve=True)
+        res = network_bounds(
+            ws,
+            bs,
+            init,
+            td.x_train,
+            td.y_train,
+            td.x_test,
+            td.y_test,
+            protocol=s.protocol,
+            delta=s.delta,
+            seed=seed,
+            prune_diagonal=s.prune_diagonal,
+            error_curve=True,
+        )
     except (NetworkError, DataError, UsageError, ValueError) as exc:
         print(f"experiments.bounds: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
         return 2

@@ -140,8 +140,7 @@ def compute_bounds(
     tie = protocol.tie_is_error
     L = len(weights)
     layers = [
-        layer_measures(w, None if init_weights is None else iw)
-        for w, iw in zip(weights, init_weights or [None] * L)
+        layer_measures(w, None if init_weights is None else iw) for w, iw in zip(weights, init_weights or [None] * L)
     ]
     S = np.array([lay["spectral"] for lay in layers])
     F = np.array([lay["frobenius"] for lay in layers])
@@ -165,9 +164,7 @@ def compute_bounds(
         "x_max": x_max,
         "train_error": margin_loss(train_margins, 0.0, tie),
         "train_margin_min": float(np.min(train_margins)),
-        "train_margin_percentiles": {
-            str(q): float(np.quantile(train_margins, q / 100)) for q in (1, 5, 10, 25, 50)
-        },
+        "train_margin_percentiles": {str(q): float(np.quantile(train_margins, q / 100)) for q in (1, 5, 10, 25, 50)},
         "kappa": [float(k) for k in kappa],
         "layers": layers,
     }
@@ -259,7 +256,10 @@ def compute_bounds(
         lay["delta_spectral"] = float(dn)
     if d_used:
         gam = np.array(
-            [theory.lemma_4_2_gamma(int(a), int(b), d_used, lay["psi"], LATALA_CONSTANT) for a, b, lay in zip(d1, d2, layers)]
+            [
+                theory.lemma_4_2_gamma(int(a), int(b), d_used, lay["psi"], LATALA_CONSTANT)
+                for a, b, lay in zip(d1, d2, layers)
+            ]
         )
         expected = np.array([theory.lemma_5_1_expected_survivors(int(a), int(b), d_used) for a, b in zip(d1, d2)])
         for lay, g, e in zip(layers, gam, expected):

@@ -98,7 +98,9 @@ def network_bounds(
         error_curve=error_curve,
         protocol=protocol,
         test_margins_of=(lambda ws: margins_with(ws, x_test, y_test)) if has_test else None,
-        n_params=int(sum(np.asarray(w).size for w in weights) + sum(0 if b is None else np.asarray(b).size for b in biases)),
+        n_params=int(
+            sum(np.asarray(w).size for w in weights) + sum(0 if b is None else np.asarray(b).size for b in biases)
+        ),
     )
     if has_test:
         test_m = margins(mlp_forward(ws32, bs32, x_test), y_test)

@@ -100,8 +100,9 @@ def _from_module(model: nn.Module, spec: MLPSpec) -> tuple[list[np.ndarray], lis
             got = model(x.to(dev)).detach().cpu().double().reshape(8, -1)
         from ._evaluate import mlp_forward
 
-        ref = mlp_forward([torch.as_tensor(w) for w in ws], [None if b is None else torch.as_tensor(b) for b in bs],
-                          x.double())
+        ref = mlp_forward(
+            [torch.as_tensor(w) for w in ws], [None if b is None else torch.as_tensor(b) for b in bs], x.double()
+        )
     except Exception as exc:  # noqa: BLE001 - any failure of the user's forward is reported in one line
         raise NetworkError(f"the module's forward failed on inputs of width {ws[0].shape[1]}: {exc}") from None
     finally:
@@ -159,15 +160,14 @@ def _from_state_dict(state: Mapping[str, Any], spec: MLPSpec) -> tuple[list[np.n
     if not names:
         raise NetworkError("the state_dict holds no '*.weight' matrix")
     ws = [tensors[f"{n}.weight"].detach().cpu().double().numpy() for n in names]
-    bs = [
-        tensors[f"{n}.bias"].detach().cpu().double().numpy() if f"{n}.bias" in tensors else None for n in names
-    ]
+    bs = [tensors[f"{n}.bias"].detach().cpu().double().numpy() if f"{n}.bias" in tensors else None for n in names]
     _check_chain(ws, bs, names, spec)
     return ws, bs
 
 
-def extract_mlp(obj: Any, spec: MLPSpec | None = None, biases: Sequence[Any] | None = None
-                ) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+def extract_mlp(
+    obj: Any, spec: MLPSpec | None = None, biases: Sequence[Any] | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """(weights, biases) of a ReLU MLP given as a module, a list of matrices (with ``biases`` or without), a
     state_dict or a Lightning checkpoint dict (its ``state_dict``); weights float64 (outputs x inputs), biases
     float64 (outputs,) or None.  Raises :class:`NetworkError` naming what is not a Linear + ReLU chain."""
@@ -218,14 +218,24 @@ def load_network_file(path: str | Path) -> Any:
                 "save model.state_dict() instead)"
             ) from None
         raise NetworkError(f"{p} is not a readable PyTorch checkpoint ({text.splitlines()[0][:120]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError, TypeError,
-            IndexError, OSError) as exc:
+    except (
+        RuntimeError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+        IndexError,
+        OSError,
+    ) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise NetworkError(f"{p} is damaged or not a PyTorch checkpoint ({first[:120]})") from None
 
 
-def weights_and_biases(path: str | Path, spec: MLPSpec | None = None
-                       ) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray] | None]:
+def weights_and_biases(
+    path: str | Path, spec: MLPSpec | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray] | None]:
     """(weights, biases, W0) of a network file; W0 (the initial weights) comes with the toolkit's own
     checkpoints (``init``), else None."""
     obj = load_network_file(path)

@@ -130,32 +130,52 @@ class RunSettings:
     preset: str = "quick"
 
     def __post_init__(self) -> None:
-        _check(len(self.datasets) > 0 and all(d in DATASETS for d in self.datasets),
-               f"--dataset must be one of {', '.join(DATASETS)} (got {' '.join(self.datasets)})")
-        _check(len(self.widths) > 0 and all(isinstance(w, int) and w >= 1 for w in self.widths),
-               f"--widths must all be integers >= 1 (got {' '.join(map(str, self.widths))})")
-        _check(len(self.seeds) > 0 and all(isinstance(s, int) and 0 <= s <= SEED_MAX for s in self.seeds),
-               f"--seed must be an integer from 0 to {SEED_MAX} (got {' '.join(map(str, self.seeds))})")
+        _check(
+            len(self.datasets) > 0 and all(d in DATASETS for d in self.datasets),
+            f"--dataset must be one of {', '.join(DATASETS)} (got {' '.join(self.datasets)})",
+        )
+        _check(
+            len(self.widths) > 0 and all(isinstance(w, int) and w >= 1 for w in self.widths),
+            f"--widths must all be integers >= 1 (got {' '.join(map(str, self.widths))})",
+        )
+        _check(
+            len(self.seeds) > 0 and all(isinstance(s, int) and 0 <= s <= SEED_MAX for s in self.seeds),
+            f"--seed must be an integer from 0 to {SEED_MAX} (got {' '.join(map(str, self.seeds))})",
+        )
         _check(isinstance(self.depth, int) and self.depth >= 2, f"--depth must be >= 2 (got {self.depth})")
         _check(isinstance(self.epochs, int) and self.epochs >= 1, f"--epochs must be >= 1 (got {self.epochs})")
         _check(isinstance(self.every, int) and self.every >= 0, f"--every must be >= 0 (got {self.every})")
         _check(self.optimizer in ("adam", "sgd"), f"--optimizer must be adam or sgd (got {self.optimizer})")
         _check(_finite_positive(self.lr), f"--lr must be a positive finite number (got {self.lr})")
-        _check(math.isfinite(self.momentum) and 0 <= self.momentum < 1,
-               f"--momentum must lie in [0, 1) (got {self.momentum})")
-        _check(math.isfinite(self.weight_decay) and self.weight_decay >= 0,
-               f"--weight-decay must be >= 0 (got {self.weight_decay})")
-        _check(isinstance(self.batch_size, int) and self.batch_size >= 1,
-               f"--batch-size must be >= 1 (got {self.batch_size})")
-        _check(self.threads is None or (isinstance(self.threads, int) and self.threads >= 1),
-               f"--threads must be >= 1 (got {self.threads})")
-        _check(isinstance(self.delta, float | int) and 0 < self.delta < 1,
-               f"--delta must lie strictly between 0 and 1 (got {self.delta})")
-        _check(isinstance(self.imp_rounds, int) and self.imp_rounds >= 0,
-               f"--imp-rounds must be >= 0 (got {self.imp_rounds})")
+        _check(
+            math.isfinite(self.momentum) and 0 <= self.momentum < 1,
+            f"--momentum must lie in [0, 1) (got {self.momentum})",
+        )
+        _check(
+            math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+            f"--weight-decay must be >= 0 (got {self.weight_decay})",
+        )
+        _check(
+            isinstance(self.batch_size, int) and self.batch_size >= 1,
+            f"--batch-size must be >= 1 (got {self.batch_size})",
+        )
+        _check(
+            self.threads is None or (isinstance(self.threads, int) and self.threads >= 1),
+            f"--threads must be >= 1 (got {self.threads})",
+        )
+        _check(
+            isinstance(self.delta, float | int) and 0 < self.delta < 1,
+            f"--delta must lie strictly between 0 and 1 (got {self.delta})",
+        )
+        _check(
+            isinstance(self.imp_rounds, int) and self.imp_rounds >= 0,
+            f"--imp-rounds must be >= 0 (got {self.imp_rounds})",
+        )
         _check(0 < self.imp_fraction < 1, f"--imp-fraction must lie strictly between 0 and 1 (got {self.imp_fraction})")
-        _check(self.device == "cpu" or self.device.startswith("cuda"),
-               f"--device must be auto, cpu or cuda[:N] (got {self.device})")
+        _check(
+            self.device == "cpu" or self.device.startswith("cuda"),
+            f"--device must be auto, cpu or cuda[:N] (got {self.device})",
+        )
 
     # ------------------------------------------------------------------------------------------------
     def replace(self, **changes: Any) -> RunSettings:

@@ -145,8 +145,18 @@ def load_checkpoint(path: Path, device: str | torch.device = "cpu") -> dict[str,
         raise CheckpointError(f"checkpoint {path} is empty: delete it, or rerun without --resume")
     try:
         state = torch.load(io.BytesIO(raw), map_location=device, weights_only=True)
-    except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, KeyError,
-            AttributeError, TypeError, IndexError, OSError) as exc:
+    except (
+        RuntimeError,
+        EOFError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        AttributeError,
+        TypeError,
+        IndexError,
+        OSError,
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(
             f"checkpoint {path} is damaged or not a PyTorch checkpoint ({first[:160]}): delete it, or rerun "
@@ -292,8 +302,11 @@ def train(
         train_loss = float(total) / max(n, 1)
         if not math.isfinite(train_loss) or not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
             bar.close()
-            kept = (f"; the last finite checkpoint (epoch {epoch}) is kept in {checkpoint}"
-                    if checkpoint is not None and epoch > 0 else "")
+            kept = (
+                f"; the last finite checkpoint (epoch {epoch}) is kept in {checkpoint}"
+                if checkpoint is not None and epoch > 0
+                else ""
+            )
             raise TrainingDiverged(
                 f"training diverged at epoch {epoch + 1} (loss {train_loss:.3g}, non-finite loss or weights); "
                 f"lower --lr{kept}"
@@ -309,8 +322,9 @@ def train(
             record.update(on_epoch(epoch + 1, model))
         history.append(record)
         if snapshot_dir is not None:
-            atomic_torch_save({k: v.detach().cpu() for k, v in model.state_dict().items()},
-                              snapshot_dir / f"epoch-{epoch + 1:04d}.pt")
+            atomic_torch_save(
+                {k: v.detach().cpu() for k, v in model.state_dict().items()}, snapshot_dir / f"epoch-{epoch + 1:04d}.pt"
+            )
         if checkpoint is not None:
             atomic_torch_save(
                 {

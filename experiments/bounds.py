@@ -27,7 +27,12 @@ from ._settings import PROTOCOLS, SEED_MAX, RunSettings, UsageError
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": dict(datasets=["digits"], widths=[64, 128], depth=5, epochs=40, every=10, imp_rounds=0),
     "paper": dict(
-        datasets=["mnist"], widths=[500, 784, 1000, 1500, 2000, 2500], depth=5, epochs=300, every=1, imp_rounds=0,
+        datasets=["mnist"],
+        widths=[500, 784, 1000, 1500, 2000, 2500],
+        depth=5,
+        epochs=300,
+        every=1,
+        imp_rounds=0,
         protocol="authors",
     ),
 }
@@ -54,50 +59,108 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     ap.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="base settings")
-    ap.add_argument("--protocol", choices=sorted(PROTOCOLS), default=None,
-                    help="measurement protocol: toolkit (the paper's text) or authors (the released code as it "
-                         "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search); default: "
-                         "the preset's")
-    ap.add_argument("--dataset", nargs="+", choices=("digits", "mnist", "fashion-mnist", "cifar10"), default=None,
-                    help="dataset(s) (default: the preset's)")
+    ap.add_argument(
+        "--protocol",
+        choices=sorted(PROTOCOLS),
+        default=None,
+        help="measurement protocol: toolkit (the paper's text) or authors (the released code as it "
+        "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search); default: "
+        "the preset's",
+    )
+    ap.add_argument(
+        "--dataset",
+        nargs="+",
+        choices=("digits", "mnist", "fashion-mnist", "cifar10"),
+        default=None,
+        help="dataset(s) (default: the preset's)",
+    )
     ap.add_argument("--data-dir", default=None, help="folder with the standard files (default: $MBP_DATA_DIR)")
     ap.add_argument("--widths", type=int, nargs="+", default=None, metavar="W", help="hidden widths (default: preset)")
-    ap.add_argument("--seeds", "--seed", type=int, nargs="+", default=None, metavar="S", dest="seeds",
-                    help=f"seeds (0..{SEED_MAX}) of the initialisation, data order, split and pruning; one task per "
-                         "(dataset, width, seed) (default: the protocol's, toolkit 0, authors 1)")
+    ap.add_argument(
+        "--seeds",
+        "--seed",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="S",
+        dest="seeds",
+        help=f"seeds (0..{SEED_MAX}) of the initialisation, data order, split and pruning; one task per "
+        "(dataset, width, seed) (default: the protocol's, toolkit 0, authors 1)",
+    )
     ap.add_argument("--depth", type=int, default=None, help="number of linear layers (default: preset, 5)")
     ap.add_argument("--epochs", type=int, default=None, help="training epochs, the most with --until positive-margin")
-    ap.add_argument("--until", choices=("epochs", "positive-margin"), default="epochs",
-                    help="stop after --epochs, or as soon as every training point has a positive margin")
+    ap.add_argument(
+        "--until",
+        choices=("epochs", "positive-margin"),
+        default="epochs",
+        help="stop after --epochs, or as soon as every training point has a positive margin",
+    )
     ap.add_argument("--every", type=int, default=None, help="evaluate the bounds every N epochs, 0 = only at the end")
     ap.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default: the protocol's")
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the protocol's)")
-    ap.add_argument("--momentum", type=float, default=None,
-                    help="SGD momentum (default: toolkit 0.9, authors 0 as their code executes)")
-    ap.add_argument("--weight-decay", type=float, default=None, help="default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4")
+    ap.add_argument(
+        "--momentum",
+        type=float,
+        default=None,
+        help="SGD momentum (default: toolkit 0.9, authors 0 as their code executes)",
+    )
+    ap.add_argument(
+        "--weight-decay", type=float, default=None, help="default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4"
+    )
     ap.add_argument("--batch-size", type=int, default=None, help="batch size (default: the protocol's)")
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda[:N]")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="torch CPU threads (default: torch's; recorded, since the last digits depend on it)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's; recorded, since the last digits depend on it)",
+    )
     ap.add_argument("--delta", type=float, default=0.01, help="failure probability of the rigorous bounds")
-    ap.add_argument("--imp-rounds", type=int, default=None,
-                    help="rounds of iterative magnitude pruning with rewinding for Theorem 6.2, 0 = skip; each round "
-                         "trains the network once more, so k rounds cost k + 1 trainings (default: 0)")
+    ap.add_argument(
+        "--imp-rounds",
+        type=int,
+        default=None,
+        help="rounds of iterative magnitude pruning with rewinding for Theorem 6.2, 0 = skip; each round "
+        "trains the network once more, so k rounds cost k + 1 trainings (default: 0)",
+    )
     ap.add_argument("--imp-fraction", type=float, default=0.5, help="fraction of surviving weights removed per round")
-    ap.add_argument("--prune-diagonal", action=argparse.BooleanOptionalAction, default=None,
-                    help="prune the diagonal too (default: toolkit keeps it, as the paper; authors prune it)")
-    ap.add_argument("--keep-epoch-weights", action="store_true",
-                    help="keep every epoch's weights in OUT/checkpoints (per-epoch bounds can then be computed after "
-                         "training, with --resume)")
-    ap.add_argument("--checkpoint", default=None, metavar="FILE",
-                    help="evaluate this trained network instead of training one (the toolkit's checkpoint, a "
-                         "state_dict .pt, a whole nn.Sequential, or a PyTorch Lightning .ckpt)")
-    ap.add_argument("--init-checkpoint", default=None, metavar="FILE",
-                    help="the network's initial weights W0 (with --checkpoint; for the distance-based baselines)")
-    ap.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                    help="run the tasks on this Dask distributed scheduler (e.g. tcp://host:8786)")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="run the tasks on an embedded Dask LocalCluster with N worker processes (0: in this process)")
+    ap.add_argument(
+        "--prune-diagonal",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="prune the diagonal too (default: toolkit keeps it, as the paper; authors prune it)",
+    )
+    ap.add_argument(
+        "--keep-epoch-weights",
+        action="store_true",
+        help="keep every epoch's weights in OUT/checkpoints (per-epoch bounds can then be computed after "
+        "training, with --resume)",
+    )
+    ap.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="FILE",
+        help="evaluate this trained network instead of training one (the toolkit's checkpoint, a "
+        "state_dict .pt, a whole nn.Sequential, or a PyTorch Lightning .ckpt)",
+    )
+    ap.add_argument(
+        "--init-checkpoint",
+        default=None,
+        metavar="FILE",
+        help="the network's initial weights W0 (with --checkpoint; for the distance-based baselines)",
+    )
+    ap.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the tasks on this Dask distributed scheduler (e.g. tcp://host:8786)",
+    )
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="run the tasks on an embedded Dask LocalCluster with N worker processes (0: in this process)",
+    )
     ap.add_argument("--out", default=DEFAULT_OUT, help="output folder")
     ap.add_argument("--resume", action="store_true", help="continue from the checkpoints and results in --out")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -250,8 +313,9 @@ EPOCH_KEYS = (
 )
 
 
-def run_task(task: Task, s: RunSettings, out: Path, resume: bool, progress: bool,
-             keep_epoch_weights: bool = False) -> dict:
+def run_task(
+    task: Task, s: RunSettings, out: Path, resume: bool, progress: bool, keep_epoch_weights: bool = False
+) -> dict:
     """Train, prune and bound one (dataset, width, seed); returns its summary record (with its per-epoch rows
     under ``epochs``).  Raises UsageError, DataError, CheckpointError or TrainingDiverged with one-line
     messages."""
@@ -269,15 +333,29 @@ def run_task(task: Task, s: RunSettings, out: Path, resume: bool, progress: bool
 
     def arrays(net) -> tuple[list, list]:
         lays = linear_layers(net)
-        return ([lay.weight.detach().cpu().double().numpy() for lay in lays],
-                [None if lay.bias is None else lay.bias.detach().cpu().double().numpy() for lay in lays])
+        return (
+            [lay.weight.detach().cpu().double().numpy() for lay in lays],
+            [None if lay.bias is None else lay.bias.detach().cpu().double().numpy() for lay in lays],
+        )
 
     init_holder: dict[str, Any] = {}
 
     def bounds_of(ws, bs, curve: bool = False) -> dict:
-        res = network_bounds(ws, bs, init_holder.get("init"), td.x_train, td.y_train, td.x_test, td.y_test,
-                             protocol=s.protocol, delta=s.delta, seed=task.seed, prune_diagonal=s.prune_diagonal,
-                             error_curve=curve, device="cpu")
+        res = network_bounds(
+            ws,
+            bs,
+            init_holder.get("init"),
+            td.x_train,
+            td.y_train,
+            td.x_test,
+            td.y_test,
+            protocol=s.protocol,
+            delta=s.delta,
+            seed=task.seed,
+            prune_diagonal=s.prune_diagonal,
+            error_curve=curve,
+            device="cpu",
+        )
         if len(td.y_val):
             from ._measures import margin_loss, margins
 
@@ -304,8 +382,7 @@ def run_task(task: Task, s: RunSettings, out: Path, resume: bool, progress: bool
 
     init_holder["init"] = arrays(make_mlp(td.input_dim, task.width, s.depth, td.n_classes))[0]
     t0 = time.perf_counter()
-    model, history, init = train_task(s, td, task.width, task.seed, out, resume, progress, on_epoch,
-                                      keep_epoch_weights)
+    model, history, init = train_task(s, td, task.width, task.seed, out, resume, progress, on_epoch, keep_epoch_weights)
     init_holder["init"] = init
     t_train = time.perf_counter() - t0
     # per-epoch bounds that are missing (trained earlier without them) come from the kept epoch weights
@@ -359,8 +436,11 @@ def _forward(ws, bs, x):
 
     from ._evaluate import mlp_forward
 
-    return mlp_forward([torch.as_tensor(w, dtype=torch.float32) for w in ws],
-                       [None if b is None else torch.as_tensor(b, dtype=torch.float32) for b in bs], x)
+    return mlp_forward(
+        [torch.as_tensor(w, dtype=torch.float32) for w in ws],
+        [None if b is None else torch.as_tensor(b, dtype=torch.float32) for b in bs],
+        x,
+    )
 
 
 def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: bool) -> dict:
@@ -380,8 +460,14 @@ def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: b
     model = make_mlp(td.input_dim, task.width, s.depth, td.n_classes)
     cfg = train_config(s, td.name, task.seed, progress)
     masks, hist = iterative_magnitude_pruning(
-        model, td.x_train, td.y_train, cfg, s.imp_rounds, s.imp_fraction,
-        checkpoint_dir=task_dir(out, td.name, task.width, task.seed), resume=resume,
+        model,
+        td.x_train,
+        td.y_train,
+        cfg,
+        s.imp_rounds,
+        s.imp_fraction,
+        checkpoint_dir=task_dir(out, td.name, task.width, task.seed),
+        resume=resume,
         identity={**s.train_identity(td.name, task.width, task.seed), "imp_fraction": float(s.imp_fraction)},
     )
     model = model.cpu()
@@ -457,8 +543,10 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
             name = f"h={r['width']}" + (f" s={r['seed']}" if len(s.seeds) > 1 else "")
             cols[f"{name} ours"] = [_fmt(r.get(key)) for _, key, _ in TABLE_ROWS]
             cols[f"{name} paper"] = [
-                _fmt(paper_value(dataset, pk, r["width"])) if pk and paper_value(dataset, pk, r["width"]) is not None
-                else "" for _, _, pk in TABLE_ROWS
+                _fmt(paper_value(dataset, pk, r["width"]))
+                if pk and paper_value(dataset, pk, r["width"]) is not None
+                else ""
+                for _, _, pk in TABLE_ROWS
             ]
         frame = pd.DataFrame(cols, index=[label for label, _, _ in TABLE_ROWS])
         frame.index.name = "bound (log10)"
@@ -471,9 +559,13 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
             "test error, unpruned / pruned (fraction)": [
                 f"{_fmt(r.get('test_error'), '.4f')} / {_fmt(r.get('pruned_test_error'), '.4f')}" for r in recs
             ],
-            "survivors / expected": [f"{r.get('survivors')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs],
+            "survivors / expected": [
+                f"{r.get('survivors')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
+            ],
             "Thm 5.2 margin condition met": [r.get("theorem_5_2_margin_condition_met") for r in recs],
-            "IMP ticket: Theorem 6.2 (log10)": [_fmt(r["imp"]["theorem_6_2_log10"]) if "imp" in r else "n/a" for r in recs],
+            "IMP ticket: Theorem 6.2 (log10)": [
+                _fmt(r["imp"]["theorem_6_2_log10"]) if "imp" in r else "n/a" for r in recs
+            ],
         }
         mframe = pd.DataFrame(measures, index=[f"h={r['width']} s={r['seed']}" for r in recs]).T
         mframe.index.name = "measure"
@@ -594,8 +686,10 @@ def _main(args: argparse.Namespace) -> int:
             records[t.key] = old
         else:
             if old is not None:
-                print(f"  {t.key}: the record in {out}/summary.json was written with other settings; recomputed "
-                      "(checkpoints are reused where they fit)")
+                print(
+                    f"  {t.key}: the record in {out}/summary.json was written with other settings; recomputed "
+                    "(checkpoints are reused where they fit)"
+                )
             todo.append(t)
     # keep records of tasks not asked for this time (another sweep into the same folder)
     kept = {k: v for k, v in previous.items() if k not in {t.key for t in tasks}}
@@ -603,8 +697,9 @@ def _main(args: argparse.Namespace) -> int:
         if args.scheduler or args.workers:
             from ._sweep import run_distributed
 
-            for rec, seconds in run_distributed(todo, s, out, args.resume, args.keep_epoch_weights,
-                                                scheduler=args.scheduler, workers=args.workers):
+            for rec, seconds in run_distributed(
+                todo, s, out, args.resume, args.keep_epoch_weights, scheduler=args.scheduler, workers=args.workers
+            ):
                 records[rec["task"]] = rec
                 write_outputs(out, list({**kept, **records}.values()), s)
                 _print_record(rec, seconds)

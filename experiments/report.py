@@ -52,29 +52,54 @@ def _parser() -> argparse.ArgumentParser:
         "--from-records docs/results/authors-mnist --out results/report --readme README.md",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    ap.add_argument("--protocol", choices=("authors", "toolkit"), default="authors",
-                    help="how the networks are trained and measured (authors: the released code as it executes)")
+    ap.add_argument(
+        "--protocol",
+        choices=("authors", "toolkit"),
+        default="authors",
+        help="how the networks are trained and measured (authors: the released code as it executes)",
+    )
     ap.add_argument("--data-dir", default=None, help="MNIST archives (default: $MBP_DATA_DIR)")
     ap.add_argument("--out", default="results/report", help="output folder")
     ap.add_argument("--widths", type=int, nargs="+", default=list(DEFAULT_WIDTHS), help="MNIST hidden widths")
     ap.add_argument("--epochs", type=int, default=300, help="the most epochs per width (the paper: 300)")
-    ap.add_argument("--until", choices=("epochs", "positive-margin"), default="positive-margin",
-                    help="stop each width after --epochs, or once every training point has a positive margin")
+    ap.add_argument(
+        "--until",
+        choices=("epochs", "positive-margin"),
+        default="positive-margin",
+        help="stop each width after --epochs, or once every training point has a positive margin",
+    )
     ap.add_argument("--every", type=int, default=1, help="bounds every N epochs (0: only the final network)")
-    ap.add_argument("--audit-width", type=int, default=None,
-                    help="the width whose network is audited and measured for the protocol differences "
-                    "(default: the smallest of --widths)")
-    ap.add_argument("--audit-d", type=float, default=1.0,
-                    help="Algorithm 1's strength for the audit's pruning checks (0 = the search's d)")
+    ap.add_argument(
+        "--audit-width",
+        type=int,
+        default=None,
+        help="the width whose network is audited and measured for the protocol differences "
+        "(default: the smallest of --widths)",
+    )
+    ap.add_argument(
+        "--audit-d",
+        type=float,
+        default=1.0,
+        help="Algorithm 1's strength for the audit's pruning checks (0 = the search's d)",
+    )
     ap.add_argument("--cifar-dir", default=None, help="CIFAR-10 files (skipped, saying where it looked, when absent)")
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
-    ap.add_argument("--from-records", default=None, metavar="DIR",
-                    help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training")
-    ap.add_argument("--tex", default="docs/reproduction.tex", metavar="PATH",
-                    help="also write the LaTeX report here ('' to skip)")
+    ap.add_argument(
+        "--from-records",
+        default=None,
+        metavar="DIR",
+        help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training",
+    )
+    ap.add_argument(
+        "--tex", default="docs/reproduction.tex", metavar="PATH", help="also write the LaTeX report here ('' to skip)"
+    )
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
-    ap.add_argument("--ledger-evidence", metavar="PATH", default=None,
-                    help="write the units verdict as ledger evidence (theory/evidence/experiments.json)")
+    ap.add_argument(
+        "--ledger-evidence",
+        metavar="PATH",
+        default=None,
+        help="write the units verdict as ledger evidence (theory/evidence/experiments.json)",
+    )
     return ap
 
 
@@ -115,8 +140,15 @@ def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict
             ours_col.append(_f(ov))
             paper_col.append("" if pv is None else f"{pv:.2f} ({printed_value(dataset, paper_key, r['width']):.2f})")
             if pv is not None and ov is not None and math.isfinite(ov) and abs(ov - pv) > TOLERANCE:
-                deviations.append({"row": label, "width": r["width"], "ours": ov, "paper": pv,
-                                   "explanation": explain(label, key, ledger_id, r, pv)})
+                deviations.append(
+                    {
+                        "row": label,
+                        "width": r["width"],
+                        "ours": ov,
+                        "paper": pv,
+                        "explanation": explain(label, key, ledger_id, r, pv),
+                    }
+                )
         cols[f"h={r['width']} ours"] = ours_col
         cols[f"h={r['width']} paper (printed ln)"] = paper_col
     frame = pd.DataFrame(cols, index=[row[0] for row in PAPER_ROWS])
@@ -130,25 +162,31 @@ def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float
     parts = [f"ours {ours:.2f} vs paper {paper:.2f} (difference {ours - paper:+.2f} in log10)."]
     trained = f"{rec.get('epochs_trained')} epochs ({rec.get('stopped_by')})"
     if key == "true_error_log10":
-        parts.append(f"The pruned network's test error here is {rec.get('pruned_test_error', float('nan')):.4f} after "
-                     f"{trained}; the paper's is {10**paper:.4f}: different networks (the paper: 300 epochs, unseeded "
-                     "data order).")
+        parts.append(
+            f"The pruned network's test error here is {rec.get('pruned_test_error', float('nan')):.4f} after "
+            f"{trained}; the paper's is {10**paper:.4f}: different networks (the paper: 300 epochs, unseeded "
+            "data order)."
+        )
     elif key == "ours_paper_compatible_log10":
         from ._fidelity import ours_range
 
         lo, hi = ours_range(rec)
-        parts.append(f"'Ours' = R-hat at gamma* + sqrt(sum d1 d2 chi(d) ln^2 p / m) lies in [{lo:.3g}, {hi:.3g}] for "
-                     f"these shapes and m = {rec['m']} (log10 {math.log10(lo):.2f} to {math.log10(hi):.2f}); the "
-                     f"search ended at d = {_f(rec.get('d_star'), '.3g')} ({rec.get('bisection_status')}), R-hat at "
-                     f"gamma* = {_f(rec.get('rhat_at_gamma_star', rec.get('rhat_gamma')), '.3g')}.")
+        parts.append(
+            f"'Ours' = R-hat at gamma* + sqrt(sum d1 d2 chi(d) ln^2 p / m) lies in [{lo:.3g}, {hi:.3g}] for "
+            f"these shapes and m = {rec['m']} (log10 {math.log10(lo):.2f} to {math.log10(hi):.2f}); the "
+            f"search ended at d = {_f(rec.get('d_star'), '.3g')} ({rec.get('bisection_status')}), R-hat at "
+            f"gamma* = {_f(rec.get('rhat_at_gamma_star', rec.get('rhat_gamma')), '.3g')}."
+        )
         parts.append("Ledger (paper-compatible-ours): " + _ledger_evidence("paper-compatible-ours"))
     else:
         norms = sum(math.log10(lay["spectral"]) for lay in rec["layers"])
         frob = sum(math.log10(lay["frobenius"]) for lay in rec["layers"])
-        parts.append(f"These code forms depend on the trained weights and the margin only: log10 prod||A||_2 = "
-                     f"{norms:.2f}, log10 prod||A||_F = {frob:.2f}, over gamma^2 (gamma = {rec['gamma']:.3g}, "
-                     f"{rec['gamma_rule']}); this network trained {trained}. The minimum margin is an extreme value "
-                     "of one run: 2 log10 of its ratio between two runs moves these rows by as much.")
+        parts.append(
+            f"These code forms depend on the trained weights and the margin only: log10 prod||A||_2 = "
+            f"{norms:.2f}, log10 prod||A||_F = {frob:.2f}, over gamma^2 (gamma = {rec['gamma']:.3g}, "
+            f"{rec['gamma_rule']}); this network trained {trained}. The minimum margin is an extreme value "
+            "of one run: 2 log10 of its ratio between two runs moves these rows by as much."
+        )
         if ledger_id:
             parts.append(f"Ledger ({ledger_id}): " + _ledger_evidence(ledger_id))
     return " ".join(parts)
@@ -157,8 +195,10 @@ def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float
 def other_table(records: list[dict]) -> list[str]:
     import pandas as pd
 
-    frame = pd.DataFrame({f"h={r['width']}": [_f(_get(r, key)) for _, key in OTHER_ROWS] for r in records},
-                         index=[label for label, _ in OTHER_ROWS])
+    frame = pd.DataFrame(
+        {f"h={r['width']}": [_f(_get(r, key)) for _, key in OTHER_ROWS] for r in records},
+        index=[label for label, _ in OTHER_ROWS],
+    )
     frame.index.name = "log10 of each bound"
     return frame.to_markdown().splitlines()
 
@@ -183,9 +223,13 @@ def runs_table(records: list[dict]) -> list[str]:
 
 def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
     """The per-epoch curve (log10), every ``every``-th epoch and the last of each width."""
-    keys = (("ours_paper_compatible_log10", "Ours"), ("bartlett_2017_code_log10", "Bartlett (code)"),
-            ("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"), ("true_error_log10", "true error"),
-            ("gamma", "margin"))
+    keys = (
+        ("ours_paper_compatible_log10", "Ours"),
+        ("bartlett_2017_code_log10", "Bartlett (code)"),
+        ("neyshabur_2015_code_log10", "Neyshabur 2015 (code)"),
+        ("true_error_log10", "true error"),
+        ("gamma", "margin"),
+    )
     lines = ["| h | epoch | " + " | ".join(k[1] for k in keys) + " |", "|---|---|" + "---|" * len(keys)]
     by_width: dict[str, list[dict]] = {}
     for r in rows:
@@ -229,6 +273,7 @@ def write_records(folder: Path, summary: dict, audit: dict | None, differences: 
 def read_records(folder: Path) -> tuple[dict, dict | None, list[dict], dict, list[dict]]:
     """(summary, audit, differences, meta, epoch rows) of a records folder; a missing or damaged file gives
     one-line ValueError naming it."""
+
     def load(name: str, required: bool = True):
         p = folder / name
         if not p.is_file():
@@ -242,7 +287,13 @@ def read_records(folder: Path) -> tuple[dict, dict | None, list[dict], dict, lis
 
     summary = load("summary.json")
     rows = read_epoch_rows(folder / "epochs.csv")
-    return summary, load("audit.json", False), load("differences.json", False) or [], load("meta.json", False) or {}, rows
+    return (
+        summary,
+        load("audit.json", False),
+        load("differences.json", False) or [],
+        load("meta.json", False) or {},
+        rows,
+    )
 
 
 def read_epoch_rows(path: Path) -> list[dict]:
@@ -264,58 +315,79 @@ def read_epoch_rows(path: Path) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------------ document
-def reproduction_markdown(summary: dict, units: dict, differences: list[dict], audit_md: str, meta: dict,
-                          rows: list[dict], figures: list[str], cifar_md: str) -> tuple[str, list[dict]]:
+def reproduction_markdown(
+    summary: dict,
+    units: dict,
+    differences: list[dict],
+    audit_md: str,
+    meta: dict,
+    rows: list[dict],
+    figures: list[str],
+    cifar_md: str,
+) -> tuple[str, list[dict]]:
     from ._fidelity import differences_markdown, units_markdown
 
     settings = summary["settings"]
     records = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
     table, deviations = paper_table(records, "mnist")
-    lines = [
-        "# Reproduction of Guha, Dubey & Huo on MNIST",
-        "",
-        "Every bound is reported as **log10** of its value (natural logs inside the formulas); errors are "
-        "fractions. The paper's numbers are printed as natural logarithms (decided below) and converted; the printed "
-        "value is in parentheses.",
-        "",
-        "## Scale of this run",
-        "",
-        f"- Protocol **{settings['protocol']}**: {settings['optimizer']} (lr {settings['lr']}, momentum "
-        f"{settings['momentum']}, weight decay {settings['weight_decay']}), batch {settings['batch_size']}, seed "
-        f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
-        f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
-        f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
-        f"{summary.get('versions', {}).get('torch_threads', 'n/a')}.",
-        "",
-    ] + runs_table(records) + [
-        "",
-        "## The units of the paper's table",
-        "",
-        "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
-        "above: the 'True error' row read in that base must be a test error within a factor of the measured one; "
-        "the three baselines, computed exactly as the released code computes them, must land near the printed values; "
-        "'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
-        "",
-    ] + units_markdown(units) + _implied_lines(units) + [
-        "",
-        "## The paper's table and ours (log10)",
-        "",
-    ] + table + [
-        "",
-        "Other forms of the same bounds (log10):",
-        "",
-    ] + other_table(records) + [
-        "",
-        "## Where the paper, the released code and the toolkit differ",
-        "",
-        f"Each effect is measured on the h = {meta.get('audit_width', 'n/a')} network trained by the released code's "
-        "protocol.",
-        "",
-    ] + differences_markdown(differences) + [
-        "",
-        "## Where our numbers differ from the paper's, and why",
-        "",
-    ]
+    lines = (
+        [
+            "# Reproduction of Guha, Dubey & Huo on MNIST",
+            "",
+            "Every bound is reported as **log10** of its value (natural logs inside the formulas); errors are "
+            "fractions. The paper's numbers are printed as natural logarithms (decided below) and converted; the printed "
+            "value is in parentheses.",
+            "",
+            "## Scale of this run",
+            "",
+            f"- Protocol **{settings['protocol']}**: {settings['optimizer']} (lr {settings['lr']}, momentum "
+            f"{settings['momentum']}, weight decay {settings['weight_decay']}), batch {settings['batch_size']}, seed "
+            f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
+            f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
+            f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
+            f"{summary.get('versions', {}).get('torch_threads', 'n/a')}.",
+            "",
+        ]
+        + runs_table(records)
+        + [
+            "",
+            "## The units of the paper's table",
+            "",
+            "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
+            "above: the 'True error' row read in that base must be a test error within a factor of the measured one; "
+            "the three baselines, computed exactly as the released code computes them, must land near the printed values; "
+            "'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
+            "",
+        ]
+        + units_markdown(units)
+        + _implied_lines(units)
+        + [
+            "",
+            "## The paper's table and ours (log10)",
+            "",
+        ]
+        + table
+        + [
+            "",
+            "Other forms of the same bounds (log10):",
+            "",
+        ]
+        + other_table(records)
+        + [
+            "",
+            "## Where the paper, the released code and the toolkit differ",
+            "",
+            f"Each effect is measured on the h = {meta.get('audit_width', 'n/a')} network trained by the released code's "
+            "protocol.",
+            "",
+        ]
+        + differences_markdown(differences)
+        + [
+            "",
+            "## Where our numbers differ from the paper's, and why",
+            "",
+        ]
+    )
     if not deviations:
         lines.append(f"Every number is within {TOLERANCE} (log10) of the paper's.")
     lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
@@ -330,12 +402,17 @@ def _implied_lines(units: dict) -> list[str]:
     name = units.get("verdict")
     if not name:
         return []
-    out = ["", f"Read in base {name}, the pruning strength d at which the formula gives the paper's 'Ours' "
-           "(margin loss 0 / 1): "
-           + "; ".join(f"h={x['width']}: {_f(x['implied_d_rhat_0'], '.3g')} / {_f(x['implied_d_rhat_1'], '.3g')}"
-                       for x in units["bases"][name]["ours"])
-           + ". The released code's bisection on [0, 10] with xtol 1e-3 ends at d = 10/2^14 = 6.1e-4 whenever the "
-           "root lies below that (see the search row of the differences table)."]
+    out = [
+        "",
+        f"Read in base {name}, the pruning strength d at which the formula gives the paper's 'Ours' "
+        "(margin loss 0 / 1): "
+        + "; ".join(
+            f"h={x['width']}: {_f(x['implied_d_rhat_0'], '.3g')} / {_f(x['implied_d_rhat_1'], '.3g')}"
+            for x in units["bases"][name]["ours"]
+        )
+        + ". The released code's bisection on [0, 10] with xtol 1e-3 ends at d = 10/2^14 = 6.1e-4 whenever the "
+        "root lies below that (see the search row of the differences table).",
+    ]
     return out
 
 
@@ -366,7 +443,11 @@ def headline(summary: dict, units: dict, differences: list[dict], audit: dict | 
         f"**Units.** {_units_sentence(units)}",
         "",
         f"MNIST, protocol {s['protocol']} ({s['optimizer']}, lr {s['lr']}, momentum {s['momentum']}, trained "
-        + ("until every training point has a positive margin" if s["until_positive_margin"] else f"{s['epochs']} epochs")
+        + (
+            "until every training point has a positive margin"
+            if s["until_positive_margin"]
+            else f"{s['epochs']} epochs"
+        )
         + "); log10 of each bound, ours / the paper's (converted from its natural logs):",
         "",
         "| h | epochs | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | true error | Thm 5.2 (rigorous) |",
@@ -374,21 +455,30 @@ def headline(summary: dict, units: dict, differences: list[dict], audit: dict | 
     ]
     for r in recs:
         cells = []
-        for key, pk in (("neyshabur_2015_code_log10", "neyshabur_2015_code"),
-                        ("neyshabur_2017_code_log10", "neyshabur_2017_code"),
-                        ("bartlett_2017_code_log10", "bartlett_2017_code"),
-                        ("ours_paper_compatible_log10", "ours_paper_compatible"),
-                        ("true_error_log10", "true_error")):
+        for key, pk in (
+            ("neyshabur_2015_code_log10", "neyshabur_2015_code"),
+            ("neyshabur_2017_code_log10", "neyshabur_2017_code"),
+            ("bartlett_2017_code_log10", "bartlett_2017_code"),
+            ("ours_paper_compatible_log10", "ours_paper_compatible"),
+            ("true_error_log10", "true_error"),
+        ):
             pv = paper_value("mnist", pk, r["width"])
             cells.append(f"{_f(r.get(key))} / {_f(pv)}")
-        out.append(f"| {r['width']} | {r.get('epochs_trained')} | " + " | ".join(cells)
-                   + f" | {_f(r.get('theorem_5_2_log10'))} |")
+        out.append(
+            f"| {r['width']} | {r.get('epochs_trained')} | "
+            + " | ".join(cells)
+            + f" | {_f(r.get('theorem_5_2_log10'))} |"
+        )
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
     if req:
-        out += ["", f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
-                f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
-                f"{max(r['gamma'] for r in recs):.3g})" + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else ".")]
+        out += [
+            "",
+            f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
+            f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
+            f"{max(r['gamma'] for r in recs):.3g})"
+            + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else "."),
+        ]
     search = next((d for d in differences if d["place"] == "search for the pruning strength"), None)
     if search:
         out += ["", f"Search for the pruning strength (h = {audit_width}): {search['effect']}."]
@@ -404,12 +494,16 @@ def _units_sentence(units: dict) -> str:
     b = units["bases"][v]
     errs = [x["paper_error"] for x in b["true_error"]]
     others = [n for n in units["bases"] if n != v]
-    why = "; ".join(f"base {n} fails: " + ", ".join(k.replace("_", " ") for k, ok in units["bases"][n]["passes"].items()
-                                                    if not ok) for n in others)
-    return (f"the paper's table is in natural logarithms (base {v}): its 'True error' row is then a test error of "
-            f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
-            f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
-            f"networks, and 'Ours' is a value of its formula at every width ({why}).")
+    why = "; ".join(
+        f"base {n} fails: " + ", ".join(k.replace("_", " ") for k, ok in units["bases"][n]["passes"].items() if not ok)
+        for n in others
+    )
+    return (
+        f"the paper's table is in natural logarithms (base {v}): its 'True error' row is then a test error of "
+        f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
+        f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
+        f"networks, and 'Ours' is a value of its formula at every width ({why})."
+    )
 
 
 def audit_headline(audit: dict, width: int | None) -> list[str]:
@@ -439,8 +533,17 @@ def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
     import pypandoc
 
     text = md.replace(".png)", ".pdf)")
-    extra = ["--standalone", "-V", "geometry:margin=1.8cm", "-V", "geometry:landscape", "-V", "fontsize=10pt",
-             "-V", "documentclass=article"]
+    extra = [
+        "--standalone",
+        "-V",
+        "geometry:margin=1.8cm",
+        "-V",
+        "geometry:landscape",
+        "-V",
+        "fontsize=10pt",
+        "-V",
+        "documentclass=article",
+    ]
     tex = pypandoc.convert_text(text, "latex", format="gfm", extra_args=extra)
     if graphics_dir is not None:
         tex = tex.replace(r"\begin{document}", r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}\n\\begin{document}")
@@ -454,10 +557,29 @@ def _write(path: Path, text: str) -> None:
 
 
 def _sweep_args(args, widths, out: Path) -> list[str]:
-    return (["--preset", "paper", "--protocol", args.protocol, "--dataset", "mnist", "--widths", *map(str, widths),
-             "--epochs", str(args.epochs), "--until", args.until, "--every", str(args.every), "--device", args.device,
-             "--keep-epoch-weights", "--out", str(out), "--resume", "--no-progress"]
-            + (["--data-dir", str(args.data_dir)] if args.data_dir else []))
+    return [
+        "--preset",
+        "paper",
+        "--protocol",
+        args.protocol,
+        "--dataset",
+        "mnist",
+        "--widths",
+        *map(str, widths),
+        "--epochs",
+        str(args.epochs),
+        "--until",
+        args.until,
+        "--every",
+        str(args.every),
+        "--device",
+        args.device,
+        "--keep-epoch-weights",
+        "--out",
+        str(out),
+        "--resume",
+        "--no-progress",
+    ] + (["--data-dir", str(args.data_dir)] if args.data_dir else [])
 
 
 def run_cifar(args, out: Path) -> str:
@@ -469,13 +591,35 @@ def run_cifar(args, out: Path) -> str:
         load_dataset("cifar10", cifar_dir)
     except DataError as exc:
         print(f"experiments.report: CIFAR-10 skipped ({str(exc).splitlines()[0]})", file=sys.stderr)
-        return cifar_markdown(None, str(exc).replace("--data-dir DIR (or set MBP_DATA_DIR)",
-                                                     "--cifar-dir DIR (or set MBP_DATA_DIR)"))
+        return cifar_markdown(
+            None, str(exc).replace("--data-dir DIR (or set MBP_DATA_DIR)", "--cifar-dir DIR (or set MBP_DATA_DIR)")
+        )
     from . import bounds as bounds_cli
 
-    a = ["--preset", "paper", "--protocol", args.protocol, "--dataset", "cifar10", "--widths", "2000", "--epochs",
-         str(args.epochs), "--until", args.until, "--every", str(args.every), "--device", args.device, "--out",
-         str(out / "cifar10"), "--resume", "--no-progress", "--data-dir", str(cifar_dir)]
+    a = [
+        "--preset",
+        "paper",
+        "--protocol",
+        args.protocol,
+        "--dataset",
+        "cifar10",
+        "--widths",
+        "2000",
+        "--epochs",
+        str(args.epochs),
+        "--until",
+        args.until,
+        "--every",
+        str(args.every),
+        "--device",
+        args.device,
+        "--out",
+        str(out / "cifar10"),
+        "--resume",
+        "--no-progress",
+        "--data-dir",
+        str(cifar_dir),
+    ]
     if bounds_cli.main(a) != 0:
         return cifar_markdown(None, "experiments.bounds failed (its message is above)")
     return cifar_markdown(json.loads((out / "cifar10" / "summary.json").read_text()))
@@ -506,8 +650,14 @@ def measure_network(summary: dict, sweep: Path, args, width: int) -> tuple[list[
         torch.manual_seed(seed)
         return make_mlp(784, width, s["depth"], 10)
 
-    cfg = {"batch_size": s["batch_size"], "lr": s["lr"], "optimizer": "sgd", "weight_decay": s["weight_decay"],
-           "seed": seed, "tie_is_error": False}
+    cfg = {
+        "batch_size": s["batch_size"],
+        "lr": s["lr"],
+        "optimizer": "sgd",
+        "weight_decay": s["weight_decay"],
+        "seed": seed,
+        "tie_is_error": False,
+    }
     diffs = protocol_differences(ws, bs, init, ta, tt, seed, s["delta"], (factory, ta.x_train, ta.y_train, cfg))
     d_audit = args.audit_d if args.audit_d > 0 else rec["d_star"]
     proto = PROTOCOLS[s["protocol"]]
@@ -526,10 +676,13 @@ def measure_network(summary: dict, sweep: Path, args, width: int) -> tuple[list[
     def forward(weights, x):
         return forward_with_inputs(weights, x)[0]
 
-    results = audit_network(ws, pruned, d_audit, forward, sample, forward_with_inputs(ws, sample)[1], m=rec["m"],
-                            out_dir=Path(args.out))
-    head = (f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; the "
-            f"search's d was {_f(rec.get('d_star'), '.3g')})")
+    results = audit_network(
+        ws, pruned, d_audit, forward, sample, forward_with_inputs(ws, sample)[1], m=rec["m"], out_dir=Path(args.out)
+    )
+    head = (
+        f"## Assumption audit (network of width {width}, pruned by Algorithm 1 at d = {d_audit:.3g}; the "
+        f"search's d was {_f(rec.get('d_star'), '.3g')})"
+    )
     body = audit_markdown(results).removeprefix("# Assumption audit\n").replace("\n## ", "\n### ")
     return diffs, results, [head + "\n" + body]
 
@@ -552,8 +705,12 @@ def write_ledger_evidence(path: Path, units: dict) -> None:
     """The units verdict as a ledger evidence record for ``paper-compatible-ours`` (merged by theory)."""
     from .bounds import write_atomic
 
-    record = {"id": "paper-compatible-ours", "source": "experiments.report", "verdict": "verified-with-correction",
-              "evidence": "Units: " + _units_sentence(units)}
+    record = {
+        "id": "paper-compatible-ours",
+        "source": "experiments.report",
+        "verdict": "verified-with-correction",
+        "evidence": "Units: " + _units_sentence(units),
+    }
     write_atomic(path, json.dumps([record], indent=1))
 
 
@@ -582,9 +739,12 @@ def _main(args: argparse.Namespace) -> int:
         if audit is not None:
             from ._audit import audit_markdown
 
-            audit_md = (f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
-                        + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
-                        .removeprefix("# Assumption audit\n").replace("\n## ", "\n### "))
+            audit_md = (
+                f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
+                + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
+                .removeprefix("# Assumption audit\n")
+                .replace("\n## ", "\n### ")
+            )
         cifar_md = cifar_markdown(None, "rebuilt from records (CIFAR-10 is not available on these machines)")
     else:
         if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
@@ -602,21 +762,28 @@ def _main(args: argparse.Namespace) -> int:
         differences, audit, parts = measure_network(summary, sweep, args, width)
         audit_md = parts[0]
         rows = read_epoch_rows(sweep / "epochs.csv")
-        meta = {"hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
-                "audit_width": width, "sweep_dir": str(sweep)}
+        meta = {
+            "hardware": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}",
+            "audit_width": width,
+            "sweep_dir": str(sweep),
+        }
         write_records(out / "records", summary, audit, differences, meta)
         cifar_md = run_cifar(args, out)
     units = units_evidence(summary["records"], "mnist")
     from ._figures import write_figures
 
-    figs = [f"figures/{p.name}" for p in write_figures(out / "figures", [r for r in summary["records"]
-                                                                          if r.get("dataset") == "mnist"], rows)
-            if p.suffix == ".png"]
+    figs = [
+        f"figures/{p.name}"
+        for p in write_figures(out / "figures", [r for r in summary["records"] if r.get("dataset") == "mnist"], rows)
+        if p.suffix == ".png"
+    ]
     md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md)
     _write(out / "reproduction.md", md)
     _write(out / "units.json", json.dumps(units, indent=1, default=str))
-    print(f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained); units verdict: "
-          f"{units['verdict'] or 'undecided'}")
+    print(
+        f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained); units verdict: "
+        f"{units['verdict'] or 'undecided'}"
+    )
     try:
         _write(out / "reproduction.tex", tex_from_markdown(md))
         if args.tex:

@@ -28,13 +28,13 @@ from ._bounds import (
 )
 from ._claim import VERDICTS, Claim, Step
 from ._layers import LayerFormula
+from ._ledger import EVIDENCE_FILE, REQUIRED_IDS, build_ledger, claim, parse_result
 from ._measures_convention import (
     bartlett_2017_measures,
     measures_convention_derivation,
     neyshabur_2015_measures,
     neyshabur_2018_measures,
 )
-from ._ledger import EVIDENCE_FILE, REQUIRED_IDS, build_ledger, claim, parse_result
 from ._norms import (
     condition_c_1_kappa,
     condition_c_1_sphere_tail,

@@ -18,9 +18,19 @@ from experiments._data import load_dataset
 from experiments._evaluate import network_bounds
 from experiments._run import task_data
 
-KEYS = ("neyshabur_2015_code_log10", "bartlett_2017_code_log10", "neyshabur_2017_code_log10",
-        "ours_paper_compatible_log10", "theorem_5_2_log10", "lemma_d_1_log10", "gamma", "d_star", "train_error",
-        "test_error", "pruned_test_error")
+KEYS = (
+    "neyshabur_2015_code_log10",
+    "bartlett_2017_code_log10",
+    "neyshabur_2017_code_log10",
+    "ours_paper_compatible_log10",
+    "theorem_5_2_log10",
+    "lemma_d_1_log10",
+    "gamma",
+    "d_star",
+    "train_error",
+    "test_error",
+    "pruned_test_error",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +49,16 @@ def trained(tmp_path_factory):
     folder = tmp_path_factory.mktemp("nets")
     torch.save(model.state_dict(), folder / "state_dict.pt")
     torch.save(model, folder / "module.pt")
-    lightning = {"epoch": 59, "global_step": 600, "pytorch-lightning_version": "1.9.0",
-                 "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
-                 "optimizer_states": [], "lr_schedulers": [], "callbacks": {},
-                 "hyper_parameters": {"mlp_hidden_dim": 32, "lr": 0.01}}
+    lightning = {
+        "epoch": 59,
+        "global_step": 600,
+        "pytorch-lightning_version": "1.9.0",
+        "state_dict": {f"model.{k}": v for k, v in model.state_dict().items()},
+        "optimizer_states": [],
+        "lr_schedulers": [],
+        "callbacks": {},
+        "hyper_parameters": {"mlp_hidden_dim": 32, "lr": 0.01},
+    }
     torch.save(lightning, folder / "lightning.ckpt")
     return model, init, td, folder
 
@@ -50,16 +66,33 @@ def trained(tmp_path_factory):
 def test_api_cli_and_pipeline_agree(trained, tmp_path):
     model, init, td, folder = trained
     api = experiments.evaluate(model, (td.x_train, td.y_train), test_data=(td.x_test, td.y_test))
-    from_sd = experiments.evaluate(torch.load(folder / "state_dict.pt", weights_only=True),
-                                   (td.x_train, td.y_train), test_data=(td.x_test, td.y_test))
+    from_sd = experiments.evaluate(
+        torch.load(folder / "state_dict.pt", weights_only=True),
+        (td.x_train, td.y_train),
+        test_data=(td.x_test, td.y_test),
+    )
     ws = [m.weight.detach().double().numpy() for m in model if isinstance(m, nn.Linear)]
     bs = [m.bias.detach().double().numpy() for m in model if isinstance(m, nn.Linear)]
     own = network_bounds(ws, bs, None, td.x_train, td.y_train, td.x_test, td.y_test)
     for name in ("state_dict.pt", "module.pt", "lightning.ckpt"):
         out = tmp_path / name
-        proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--checkpoint", str(folder / name),
-                               "--dataset", "digits", "--threads", "1", "--out", str(out)], capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "experiments.bounds",
+                "--checkpoint",
+                str(folder / name),
+                "--dataset",
+                "digits",
+                "--threads",
+                "1",
+                "--out",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         rec = json.loads((out / "summary.json").read_text())["records"][0]
         for key in KEYS:
@@ -72,8 +105,12 @@ def test_api_cli_and_pipeline_agree(trained, tmp_path):
 def test_result_is_typed_and_exports(trained):
     model, init, td, _ = trained
     mask = [(m.weight.abs() > m.weight.abs().median()).float() for m in model if isinstance(m, nn.Linear)]
-    res = experiments.evaluate(model, torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(td.x_train, td.y_train), batch_size=100), init_model=init, mask=mask)
+    res = experiments.evaluate(
+        model,
+        torch.utils.data.DataLoader(torch.utils.data.TensorDataset(td.x_train, td.y_train), batch_size=100),
+        init_model=init,
+        mask=mask,
+    )
     assert isinstance(res, experiments.BoundsResult) and res.m == td.m and res.test_error is None
     frame = res.to_frame()
     assert set(experiments.BOUND_NAMES) == set(frame.index)
@@ -83,14 +120,20 @@ def test_result_is_typed_and_exports(trained):
     assert len(back["layers"]) == 3 and back["layers"][0]["d1"] == 32
 
 
-@pytest.mark.parametrize("bad, match", [
-    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 10)), "'0' (Conv2d) is not Linear or ReLU"),
-    (nn.Sequential(nn.Linear(64, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 10)), "BatchNorm1d"),
-    (nn.Sequential(nn.Linear(64, 8), nn.Tanh(), nn.Linear(8, 10)), "'1' (Tanh)"),
-    (nn.Sequential(nn.Linear(64, 8, bias=False), nn.ReLU(), nn.Linear(8, 10)), "has no bias while others have one"),
-    (nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(9, 10)), "takes 9 inputs but the layer before it gives 8"),
-    ([np.ones((8, 100)), np.ones((10, 8))], "takes 100 inputs but train_data has 64"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 10)), "'0' (Conv2d) is not Linear or ReLU"),
+        (nn.Sequential(nn.Linear(64, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 10)), "BatchNorm1d"),
+        (nn.Sequential(nn.Linear(64, 8), nn.Tanh(), nn.Linear(8, 10)), "'1' (Tanh)"),
+        (nn.Sequential(nn.Linear(64, 8, bias=False), nn.ReLU(), nn.Linear(8, 10)), "has no bias while others have one"),
+        (
+            nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(9, 10)),
+            "takes 9 inputs but the layer before it gives 8",
+        ),
+        ([np.ones((8, 100)), np.ones((10, 8))], "takes 100 inputs but train_data has 64"),
+    ],
+)
 def test_api_refuses_what_is_not_a_relu_mlp(trained, bad, match):
     _, _, td, _ = trained
     with pytest.raises(ValueError, match=re.escape(match)):
@@ -113,8 +156,11 @@ def test_a_module_whose_forward_is_not_its_chain_is_refused(trained):
 
 
 def _cli(args, tmp_path):
-    return subprocess.run([sys.executable, "-m", "experiments.bounds", "--dataset", "digits", "--out",
-                           str(tmp_path / "o")] + args, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "experiments.bounds", "--dataset", "digits", "--out", str(tmp_path / "o")] + args,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_cli_conv_truncated_and_width_mismatch_are_one_line(trained, tmp_path):

@@ -53,8 +53,9 @@ def test_optimizer_as_the_released_code_executes_it():
     assert theirs.param_groups[0]["momentum"] == 0
     s = settings_from(build_parser().parse_args(["--protocol", "authors"]))
     assert (s.optimizer, s.lr, s.momentum, s.weight_decay, s.batch_size, s.seeds) == ("sgd", 0.02, 0.0, 1e-4, 256, (1,))
-    ours = make_optimizer(net, TrainConfig(optimizer=s.optimizer, lr=s.lr, momentum=s.momentum,
-                                           weight_decay=s.weight_decay))
+    ours = make_optimizer(
+        net, TrainConfig(optimizer=s.optimizer, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay)
+    )
     for key in ("lr", "momentum", "weight_decay", "dampening", "nesterov"):
         assert ours.param_groups[0][key] == theirs.param_groups[0][key], key
     assert s.prune_diagonal and s.protocol is AUTHORS
@@ -125,8 +126,11 @@ def test_authors_search_is_scipy_bisect_on_0_10_with_fresh_draws():
     ref_rng = np.random.default_rng(5)
 
     def f(a):
-        pr = [x.copy() for x in w] if a == 0 else [numerics.algorithm_1(x, a, prune_diagonal=True, generator=ref_rng)[0]
-                                                    for x in w]
+        pr = (
+            [x.copy() for x in w]
+            if a == 0
+            else [numerics.algorithm_1(x, a, prune_diagonal=True, generator=ref_rng)[0] for x in w]
+        )
         return target - gamma_star_of(pr)
 
     assert res.alpha == scipy.optimize.bisect(f, 0.0, 10.0, xtol=1e-3)

@@ -11,9 +11,7 @@ import pytest
 from experiments import _fidelity, report
 from experiments._paper import paper_value, printed_value
 
-SHAPES = {
-    w: [{"d1": a, "d2": b} for a, b in zip([w, w, w, w, 10], [784, w, w, w, w])] for w in (500, 784, 1000)
-}
+SHAPES = {w: [{"d1": a, "d2": b} for a, b in zip([w, w, w, w, 10], [784, w, w, w, w])] for w in (500, 784, 1000)}
 
 
 def _reference_gap(layers, d, m):
@@ -49,8 +47,11 @@ def test_implied_strength_reproduces_the_value():
 def test_units_verdict_on_records_like_the_paper():
     # networks whose measured numbers are close to the paper's natural-log reading: only base e passes all tests
     recs = [
-        _record(w, math.exp(printed_value("mnist", "true_error", w)) * 1.3,
-                [printed_value("mnist", k, w) - 0.3 for k in _fidelity.BASELINE_ROWS])
+        _record(
+            w,
+            math.exp(printed_value("mnist", "true_error", w)) * 1.3,
+            [printed_value("mnist", k, w) - 0.3 for k in _fidelity.BASELINE_ROWS],
+        )
         for w in (500, 784, 1000)
     ]
     ev = _fidelity.units_evidence(recs, "mnist")
@@ -80,8 +81,28 @@ def records_dir(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("rec")
     sweep = root / "sweep"
-    assert bounds_main(["--widths", "32", "--depth", "3", "--epochs", "6", "--lr", "0.01", "--every", "3",
-                        "--no-progress", "--threads", "1", "--out", str(sweep)]) == 0
+    assert (
+        bounds_main(
+            [
+                "--widths",
+                "32",
+                "--depth",
+                "3",
+                "--epochs",
+                "6",
+                "--lr",
+                "0.01",
+                "--every",
+                "3",
+                "--no-progress",
+                "--threads",
+                "1",
+                "--out",
+                str(sweep),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((sweep / "summary.json").read_text())
     for r in summary["records"]:
         r["dataset"] = "mnist"  # pretend: the report reads MNIST records
@@ -94,14 +115,24 @@ def test_from_records_rebuilds_report_and_readme(records_dir, tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("head\n<!-- findings:start -->\nSTALE-BLOCK\n<!-- findings:end -->\ntail\n")
     out = tmp_path / "rep"
-    assert report.main(["--from-records", str(records_dir), "--out", str(out), "--tex", "", "--readme",
-                        str(readme)]) == 0
+    assert (
+        report.main(["--from-records", str(records_dir), "--out", str(out), "--tex", "", "--readme", str(readme)]) == 0
+    )
     md = (out / "reproduction.md").read_text()
-    for part in ("## The units of the paper's table", "## The paper's table and ours (log10)",
-                 "## Where the paper, the released code and the toolkit differ", "h=32 ours"):
+    for part in (
+        "## The units of the paper's table",
+        "## The paper's table and ours (log10)",
+        "## Where the paper, the released code and the toolkit differ",
+        "h=32 ours",
+    ):
         assert part in md, part
     text = readme.read_text()
-    assert text.startswith("head\n") and text.endswith("tail\n") and "STALE-BLOCK" not in text and "Ledger verdicts" in text
+    assert (
+        text.startswith("head\n")
+        and text.endswith("tail\n")
+        and "STALE-BLOCK" not in text
+        and "Ledger verdicts" in text
+    )
     tex = (out / "reproduction.tex").read_text()
     assert r"\begin{document}" in tex and r"\begin{longtable}" in tex
 

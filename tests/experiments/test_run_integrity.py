@@ -12,8 +12,21 @@ import torch
 
 from experiments.bounds import main
 
-TINY = ["--widths", "32", "--depth", "3", "--epochs", "8", "--lr", "0.01", "--every", "0", "--no-progress",
-        "--threads", "1"]
+TINY = [
+    "--widths",
+    "32",
+    "--depth",
+    "3",
+    "--epochs",
+    "8",
+    "--lr",
+    "0.01",
+    "--every",
+    "0",
+    "--no-progress",
+    "--threads",
+    "1",
+]
 
 
 def _with(args: list[str], **options: str) -> list[str]:
@@ -46,8 +59,9 @@ def _ckpt(out):
     return out / "checkpoints" / "digits-width-32-seed-0" / "train.pt"
 
 
-@pytest.mark.parametrize("change, names", [({"depth": "4"}, "depth 3 (now 4)"),
-                                           ({"optimizer": "sgd"}, "optimizer adam (now sgd)")])
+@pytest.mark.parametrize(
+    "change, names", [({"depth": "4"}, "depth 3 (now 4)"), ({"optimizer": "sgd"}, "optimizer adam (now sgd)")]
+)
 def test_resume_by_another_architecture_or_optimiser_is_one_line(done, capsys, change, names):
     assert main(_with(TINY, **change) + ["--out", str(done), "--resume"]) == 2
     line = _one_line(capsys.readouterr().err)
@@ -125,8 +139,23 @@ def test_read_only_out_via_a_read_only_mount_point(tmp_path, capsys):
 
 def test_divergence_stops_with_one_line_and_keeps_the_last_finite_checkpoint(tmp_path, capsys):
     out = tmp_path / "div"
-    args = ["--widths", "64", "--epochs", "3", "--optimizer", "sgd", "--lr", "5", "--every", "0",
-            "--no-progress", "--threads", "1", "--out", str(out)]
+    args = [
+        "--widths",
+        "64",
+        "--epochs",
+        "3",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "5",
+        "--every",
+        "0",
+        "--no-progress",
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 2
     line = _one_line(capsys.readouterr().err)
     assert "training diverged at epoch" in line and "lower --lr" in line
@@ -142,8 +171,23 @@ def _ckpt_w(out, w):
 
 @pytest.mark.parametrize("seed", ["-1", "1000000000000000"])
 def test_seed_is_validated_at_the_edge(tmp_path, seed):
-    proc = subprocess.run([sys.executable, "-m", "experiments.bounds", "--seed", seed, "--dataset", "mnist",
-                           "--data-dir", "/nonexistent", "--out", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "experiments.bounds",
+            "--seed",
+            seed,
+            "--dataset",
+            "mnist",
+            "--data-dir",
+            "/nonexistent",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     line = _one_line(proc.stderr)
     assert "--seed" in line and "train-images" not in line  # named before any data is loaded
@@ -165,6 +209,7 @@ def test_same_seed_same_thread_count_same_numbers_and_the_count_is_recorded(tmp_
 
 
 def test_broken_pipe_is_quiet(tmp_path):
-    proc = subprocess.run(f"{sys.executable} -m experiments.bounds --help | head -1", shell=True,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        f"{sys.executable} -m experiments.bounds --help | head -1", shell=True, capture_output=True, text=True
+    )
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
