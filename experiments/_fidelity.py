@@ -24,8 +24,10 @@ from ._settings import AUTHORS, Protocol
 
 #: a printed "True error" counts as plausible when within this factor of the measured pruned test error
 ERROR_FACTOR = 3.0
-#: the baselines agree when their mean |paper - ours| (natural-log units) is below this
-BASELINE_TOLERANCE_LN = 2.0
+#: the baselines agree when their mean |paper - ours| (natural-log units) is below this: a factor e^6 ~ 400, since
+#: the code forms are squared norm products over a squared minimum margin (an extreme value of one run), which move
+#: by several units between runs and with training length; another base moves them by tens of units
+BASELINE_TOLERANCE_LN = 6.0
 BASES = {"e": math.e, "10": 10.0, "2": 2.0}
 BASELINE_ROWS = ("neyshabur_2015_code", "neyshabur_2017_code", "bartlett_2017_code")
 
