@@ -146,15 +146,14 @@ def _start_local(workers: int):
 
 
 def _describe(client, cluster) -> str:
-    info = client.scheduler_info()
-    workers = info.get("workers", {})
-    threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
+    nthreads = client.nthreads()  # {worker address: threads}, every worker
+    workers, threads = len(nthreads), sum(nthreads.values())
     if cluster is not None:
-        return f"an embedded Dask LocalCluster ({len(workers)} worker process(es), 1 thread each)"
-    where = f"the Dask scheduler at {client.scheduler.address} ({len(workers)} workers, {threads} threads)"
+        return f"an embedded Dask LocalCluster ({workers} worker process(es), 1 thread each)"
+    where = f"the Dask scheduler at {client.scheduler.address} ({workers} worker(s), {threads} thread(s))"
     if not workers:
         where += "; no workers yet, the tasks wait for them"
-    elif threads > len(workers):
+    elif threads > workers:
         where += "; each worker process runs one task at a time (start workers with --nthreads 1)"
     return where
 
@@ -213,9 +212,9 @@ def run_distributed(
     when ``distributed`` is not installed, and when the scheduler does not answer; a task's own exception
     (UsageError, DataError, CheckpointError, TrainingDiverged, or any other) as the task raised it, after
     cancelling the others; :class:`SweepError` when a task's worker died or the task was cancelled elsewhere.
-    No task is submitted, and no cluster started, when ``tasks`` is empty.
+    No task is submitted, and no cluster started, when ``tasks`` is empty; a task listed twice runs once.
     """
-    tasks = list(tasks)
+    tasks = list({t.key: t for t in tasks}.values())  # once each: two futures must not share a checkpoint
     if scheduler and workers:
         raise UsageError("--scheduler and --workers exclude each other (the scheduler's cluster has its workers)")
     if not scheduler and (not isinstance(workers, int) or workers < 1):
