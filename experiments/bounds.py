@@ -652,6 +652,8 @@ def _main(args: argparse.Namespace) -> int:
     except (UsageError, ValueError) as exc:
         print(f"experiments.bounds: {exc}", file=sys.stderr)
         return 2
+    if (args.scheduler or args.workers) and s.threads is None:
+        s = s.replace(threads=1)  # each Dask worker runs one task on one torch thread (recorded)
     if s.threads:
         import torch
 
