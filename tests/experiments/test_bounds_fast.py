@@ -121,3 +121,24 @@ def test_bounds_are_consulted_at_both_ends():
     assert res.status == "below-target-at-max" and res.gamma_star == 10.0
     res = bisect_strength(lambda d: d + 5, 1.0, bounds=lambda d: (d + 4, d + 6))
     assert res.status == "above-target-at-min" and res.gamma_star == pytest.approx(5.0)
+
+
+def test_torch_weights_run_the_same_pipeline(monkeypatch):
+    """Torch tensors (CPU here; CUDA the same on a GPU) go through the same search: the draws are torch's, so the
+    numbers differ from numpy's, but the fast path and the dense reference agree on them."""
+    import torch
+
+    ws, x, margins_np = _network(5)
+    tws = [torch.as_tensor(w) for w in ws]
+
+    def margins_of(weights):
+        return margins_np([w.numpy() if isinstance(w, torch.Tensor) else w for w in weights])
+
+    fast = _flatten(_bounds_with("fast", monkeypatch, tws, x, margins_of))
+    dense = _flatten(_bounds_with("dense", monkeypatch, tws, x, margins_of))
+    assert fast.keys() == dense.keys() and fast[".bisection_status"] == "root"
+    for key, value in dense.items():
+        if isinstance(value, float) and math.isfinite(value):
+            assert fast[key] == pytest.approx(value, rel=1e-9, abs=1e-300), key
+        else:
+            assert fast[key] == value, key
