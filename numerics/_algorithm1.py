@@ -49,16 +49,32 @@ def draw_uniforms_numpy(values: np.ndarray, rng: np.random.Generator) -> np.ndar
 
 
 def critical_strengths_numpy(values: np.ndarray, draws: np.ndarray, psi: float) -> np.ndarray:
-    """algorithm-1: d_crit of every entry (float64 array, shape of ``values``) from the theory's formula;
-    a draw of exactly 0 gives d_crit = 0 (zeroed at every d > 0), an entry of 0 likewise."""
+    """algorithm-1: d_crit of every entry from the theory's formula, in the draws' dtype (float32 for float32
+    weights, else float64; shape of ``values``); a draw of exactly 0 gives d_crit = 0 (zeroed at every d > 0),
+    an entry of 0 likewise."""
     fn = _critical_strength_function("numpy")
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        return np.asarray(fn(values.astype(np.float64, copy=False), draws.astype(np.float64, copy=False), psi))
+        out = fn(values.astype(draws.dtype, copy=False), draws, psi)
+    return np.asarray(out, dtype=draws.dtype)
+
+
+def float32_threshold(d: float) -> tuple[float, bool]:
+    """(t, strict) with ``c < d  <=>  (c < t if strict else c <= t)`` for every float32 ``c`` and float64 ``d``:
+    t is the largest float32 not above d, and the comparison is strict iff d is itself a float32.  This lets
+    float32 critical strengths be compared with a float64 strength exactly, in float32."""
+    t = np.float32(d)
+    if float(t) > d:
+        t = np.nextafter(t, np.float32(-np.inf))
+    return float(t), float(t) == d
 
 
 def zeroed_numpy(d_crit: np.ndarray, d: float) -> np.ndarray:
-    """algorithm-1: the entries zeroed at strength ``d``: ``d > d_crit`` in float64 (NaN never zeroed)."""
-    return np.less(d_crit, np.float64(d))
+    """algorithm-1: the entries zeroed at strength ``d``: ``d > d_crit``, exact for float64 ``d`` whatever the
+    float dtype of ``d_crit`` (NaN never zeroed)."""
+    if d_crit.dtype == np.float64:
+        return np.less(d_crit, np.float64(d))
+    t, strict = float32_threshold(d)
+    return np.less(d_crit, np.float32(t)) if strict else np.less_equal(d_crit, np.float32(t))
 
 
 def numpy_generator(generator) -> np.random.Generator:
@@ -100,17 +116,23 @@ def draw_uniforms_torch(values, gen):
 
 
 def critical_strengths_torch(values, draws, psi: float):
-    """algorithm-1: d_crit of every entry as a float64 tensor on the weights' device (theory's formula)."""
+    """algorithm-1: d_crit of every entry as a tensor in the draws' dtype on the weights' device (theory's
+    formula); zeros as in :func:`critical_strengths_numpy`."""
     import torch
 
     fn = _critical_strength_function("torch")
-    out = fn(values.to(torch.float64), draws.to(torch.float64), torch.tensor(psi, dtype=torch.float64))
-    return out if isinstance(out, torch.Tensor) else torch.as_tensor(out, dtype=torch.float64, device=values.device)
+    out = fn(values.to(draws.dtype), draws, float(psi))
+    return out if isinstance(out, torch.Tensor) else torch.as_tensor(out, dtype=draws.dtype, device=values.device)
 
 
 def zeroed_torch(d_crit, d: float):
-    """algorithm-1: ``d > d_crit`` in float64 on the tensor's device (NaN never zeroed)."""
-    return d_crit < d
+    """algorithm-1: ``d > d_crit`` on the tensor's device, exact for float64 ``d`` (NaN never zeroed)."""
+    import torch
+
+    if d_crit.dtype == torch.float64:
+        return d_crit < float(d)
+    t, strict = float32_threshold(d)
+    return d_crit < t if strict else d_crit <= t
 
 
 def _is_torch(obj: Any) -> bool:

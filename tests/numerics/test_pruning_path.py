@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sps
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from strategies import matrix_shapes, seeds
 
@@ -176,3 +176,23 @@ def test_needs_a_seed_or_generators():
         PruningPath([np.eye(3)])
     with pytest.raises(TypeError, match="numpy Generator"):
         PruningPath([np.eye(3) + 1], generators=[torch.Generator()])
+
+
+@given(
+    c=st.floats(0, float(np.finfo(np.float32).max), width=32) | st.sampled_from([0.0, float("inf")]),
+    d=st.floats(1e-320, 1e300) | st.floats(0.125, 16.0, width=32).map(float),
+)
+@example(c=0.5, d=0.5)  # equal: not zeroed
+@example(c=float(np.float32(0.1)), d=0.1)  # float32(0.1) > 0.1
+@example(c=float(np.nextafter(np.float32(0.1), np.float32(0))), d=0.1)  # the float32 just below 0.1
+@example(c=0.0, d=1e-320)  # below float32's range: only a zero critical strength is zeroed
+@example(c=float(np.finfo(np.float32).max), d=1e300)
+def test_float32_critical_strengths_compare_exactly_with_a_float64_d(c, d):
+    """float32 d_crit against a float64 d: the float32 comparison decides exactly what c < d decides."""
+    from numerics._algorithm1 import zeroed_numpy, zeroed_torch
+
+    arr = np.array([c], dtype=np.float32)
+    expect = float(arr[0]) < d
+    assert bool(zeroed_numpy(arr, d)[0]) == expect
+    assert bool(zeroed_torch(torch.as_tensor(arr), d)[0]) == expect
+    assert bool(zeroed_numpy(arr.astype(np.float64), d)[0]) == expect
