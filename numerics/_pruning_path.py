@@ -7,7 +7,7 @@ layer answer every ``d``: the pruned sets are nested in ``d``, ``A - Ahat(d)`` i
 entries with ``d_crit < d``, and each query costs one comparison pass plus work proportional to the pruned
 entries, instead of a fresh Algorithm 1 and a dense spectral norm per layer.
 
-The draws are those of ``numerics.algorithm_1`` with the same generator and the decision is the same float64
+The draws are those of ``numerics.algorithm_1`` with the same generator and the decision is the same exact
 comparison, so ``PruningPath(ws, generators=g).pruned(d)`` equals ``[algorithm_1(w, d, generator=g_k)[0]]``
 bit for bit at every ``d`` (tested over grids of ``d``).
 """
@@ -289,7 +289,8 @@ class PruningPath:
         return [lay.psi for lay in self._layers]
 
     def critical_strengths(self, layer: int):
-        """algorithm-1: d_crit of every entry of ``layer`` (float64, the weights' shape; +inf on a kept diagonal)."""
+        """algorithm-1: d_crit of every entry of ``layer`` (float32 for float32 weights, else float64; the weights'
+        shape; +inf on a kept diagonal)."""
         lay = self._layers[layer]
         return lay.d_crit.reshape(lay.shape)
 
