@@ -9,9 +9,10 @@ solved by SymPy from the zeroing probability): entry ``i`` with draw ``U_i`` is 
 iff ``d > d_crit(A_i, U_i, Psi)``, which is ``U_i < exp(-A_i^2/(d Psi))`` solved for ``d``.  Deciding
 through one comparison (exact against the float64 ``d``; d_crit in the draws' dtype) makes this function and
 ``numerics.PruningPath`` (every ``d`` from one draw) the same algorithm bit for bit, also at the
-measure-zero entries where float rounding of the two forms could disagree.  Expressions are lambdified once per backend (no formula is typed in this module);
-the per-element validation of ``Formula.__call__`` is replaced by one finiteness check of the weights and
-a validation of ``d`` and ``psi`` against the theory symbols' assumptions.
+measure-zero entries where float rounding of the two forms could disagree.  Expressions are lambdified
+once per backend (no formula is typed in this module); the per-element validation of ``Formula.__call__``
+is replaced by one finiteness check of the weights and a validation of ``d`` and ``psi`` against the
+theory symbols' assumptions.
 """
 
 from __future__ import annotations
