@@ -18,8 +18,9 @@ The network: the report's trained checkpoint (``--checkpoint``) when it exists; 
 network, trained once (1 epoch of Adam, lr 1e-3, batch 256, seed 0, on the first ``--train-samples`` of the
 MNIST training split: the report's recipe for one epoch) and cached in ``--cache-dir`` -- its margins and norms
 are those of the report's briefly trained networks, so the search ends at a d* of the same kind (measured
-8.8e-8 here, the report's 2-epoch network 8.4e-8: a few thousand pruned entries per layer); else, without the MNIST archives, fresh weights on noise inputs, labelled as not
-representative (the search then stops within its first steps).  Numbers are from one run on this machine;
+8.8e-8 here, the report's 2-epoch network 8.4e-8: a few thousand pruned entries per layer); else, without
+the MNIST archives, fresh weights on noise inputs, labelled as not representative (the search then stops
+within its first steps).  Numbers are from one run on this machine;
 ratios are within that run.  BLAS runs single-threaded inside the spectral norms (see numerics._spectral).
 """
 
@@ -95,7 +96,8 @@ def _network(width: int, samples: int, opts: dict):
             seconds = time.perf_counter() - t0
             cached.parent.mkdir(parents=True, exist_ok=True)
             torch.save({"model": model.state_dict()}, cached)
-        source = f"bench network: 1 epoch Adam on {n_train} MNIST samples ({cached.name}{', trained now' if seconds else ''})"
+        now = ", trained now" if seconds else ""
+        source = f"bench network: 1 epoch Adam on {n_train} MNIST samples ({cached.name}{now})"
     return model, x[:samples], y[:samples], source, seconds
 
 

@@ -5,7 +5,8 @@ measure it on ``A - Ahat``).  One implementation for the whole toolkit:
 
 - an input whose largest entry is not within 2**+-256 of 1 is first scaled by a power of two (exact in
   binary floating point) so that its largest entry lies in [0.5, 1): the answer is the mathematically
-  scaled one for any matrix whose entries float64 represents; an answer above the float64 range raises ``ValueError``, as do NaN and infinite entries;
+  scaled one for any matrix whose entries float64 represents; an answer above the float64 range raises
+  ``ValueError``, as do NaN and infinite entries;
 - dense numpy arrays: ARPACK's Lanczos (``scipy.sparse.linalg.svds``, k = 1, relative tolerance 1e-10, a
   fixed start vector), an exact SVD for tiny matrices;
 - scipy.sparse matrices: the bipartite support graph is split into connected components (the matrix is
