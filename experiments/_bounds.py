@@ -131,20 +131,24 @@ class DenseReferencePath:
         self._last: tuple[float, list[np.ndarray]] | None = None
 
     def pruned(self, d: float) -> list[np.ndarray]:
+        """algorithm-1: Ahat_l(d) per layer, shapes and types of the weights (ValueError for a bad d)."""
         if self._last is None or self._last[0] != d:  # the last strength's matrices are reused, as before
             self._last = (d, prune_network(self.weights, d, self.seed, self.prune_diagonal))
         return self._last[1]
 
     def difference_norms(self, d: float) -> np.ndarray:
+        """||A_l - Ahat_l(d)||_2 per layer (shape (L,), units of the weights), dense Lanczos."""
         return np.array([spectral_norm(w - p) for w, p in zip(self.weights, self.pruned(d))])
 
     def counts(self, d: float) -> list[dict]:
+        """Per layer: nonzeros, fullest row and column, whether the diagonal is nonzero (sparsity_counts)."""
         return [sparsity_counts(p) for p in self.pruned(d)]
 
     difference_norm_bounds = None
 
 
 def _pruning_path(weights, seed: int, prune_diagonal: bool):
+    """The pruning path ``SEARCH_PATH`` names for (weights, seed, prune_diagonal)."""
     if SEARCH_PATH == "dense":
         return DenseReferencePath(weights, seed, prune_diagonal)
     return numerics.PruningPath(weights, seed, prune_diagonal=prune_diagonal)
