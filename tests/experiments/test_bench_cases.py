@@ -46,6 +46,7 @@ def test_sparse_norms_case_compares_both_methods(no_mnist):
 def test_epoch_case_runs_train_and_the_bare_loop(no_mnist):
     r = bench.run_case("epoch", 10, 10, epoch_width=16, epoch_samples=300)
     assert r["seconds"] > 0 and r["bare_seconds"] > 0 and "noise" in r["source"]
+    assert len(r["ratios"]) == bench.EPOCH_PAIRS and r["median_ratio"] in r["ratios"]
     (row,) = bench.table_rows("epoch", r, 10, 10)
     assert row[3] == "bare loop" and math.isfinite(row[4])
 
