@@ -18,6 +18,13 @@ import theory
 from ._measures import layer_measures, margin_loss, sparsity_counts, spectral_norm
 from ._settings import TOOLKIT, Protocol
 
+#: how the toolkit's search prunes: "fast" = numerics.PruningPath (one draw per entry, sparse differences,
+#: certified bounds to skip norms that cannot change a decision); "dense" = the reference it is tested
+#: against: Algorithm 1 afresh and a dense spectral norm of every layer at every step (same numbers)
+SEARCH_PATH = "fast"
+#: relative slack on the certified bounds of gamma*(d) (covers the Lanczos tolerance 1e-10 and rounding)
+BOUND_SLACK = 1e-8
+
 #: Theorem 5.1's sketch constant used in the rigorous count (stated; numerics measures ~0.7-1.4 at p <= 32)
 SKETCH_CONSTANT = 1.0
 #: Latala's universal constant C in Gamma_l (unknown; 1 gives the bracket itself)
@@ -41,29 +48,46 @@ def bisect_strength(
     hi: float = 10.0,
     rtol: float = 1e-3,
     max_iter: int = 80,
+    bounds: Callable[[float], tuple[float, float]] | None = None,
 ) -> BisectionResult:
     """paper-compatible-ours: the d in [lo, hi] with gamma*(d) = target, for gamma* increasing in d
     (common random numbers make it so).  The authors bisect on [0, 10]; d = 0 prunes nothing, and on trained
     networks the root can sit many decades below 1, so the midpoint is geometric (bisection on log d).
-    Returns the end point, with a status, when no root is bracketed."""
+    Returns the end point, with a status, when no root is bracketed.
+
+    ``bounds(d)``, when given, returns certified ``(lower, upper)`` bounds on the value ``gamma_star(d)``
+    returns; where they already decide ``gamma_star(d) <= target`` the value is not computed (only the final
+    lower end's value is).  Every comparison then comes out as without them, so the result (d, gamma*, the
+    iteration count, the status) is the same.  Raises ValueError for a target that is not > 0."""
     if not target > 0:
         raise ValueError(f"target margin must be > 0 (got {target})")
-    g_hi = gamma_star(hi)
-    if g_hi <= target:
-        return BisectionResult(hi, g_hi, 1, "below-target-at-max")
-    g_lo = gamma_star(lo)
-    if g_lo > target:
-        return BisectionResult(lo, g_lo, 2, "above-target-at-min")
+
+    def at_or_below(dv: float) -> tuple[bool, float | None]:
+        if bounds is not None:
+            lower, upper = bounds(dv)
+            if lower > target:
+                return False, None
+            if upper <= target:
+                return True, None
+        g = gamma_star(dv)
+        return g <= target, g
+
+    below, g_hi = at_or_below(hi)
+    if below:
+        return BisectionResult(hi, gamma_star(hi) if g_hi is None else g_hi, 1, "below-target-at-max")
+    below, g_lo = at_or_below(lo)
+    if not below:
+        return BisectionResult(lo, gamma_star(lo) if g_lo is None else g_lo, 2, "above-target-at-min")
     it = 2
     while it < max_iter and (hi - lo) > rtol * hi:
         mid = math.sqrt(lo * hi)
-        g = gamma_star(mid)
+        below, g = at_or_below(mid)
         it += 1
-        if g <= target:
+        if below:
             lo, g_lo = mid, g
         else:
             hi = mid
-    return BisectionResult(lo, g_lo, it, "root")
+    return BisectionResult(lo, gamma_star(lo) if g_lo is None else g_lo, it, "root")
 
 
 def _log10(value: float) -> float:
@@ -95,14 +119,48 @@ def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tup
 
 
 def prune_network(weights: list[np.ndarray], d: float, seed: int, prune_diagonal: bool = False):
-    """Algorithm 1 on every layer with one generator per layer seeded from (seed, layer)."""
+    """Algorithm 1 on every layer with one generator per layer seeded from (seed, layer)
+    (``numerics.layer_generator``: ``np.random.default_rng([seed, k])`` for numpy arrays)."""
     out = []
     for k, w in enumerate(weights):
         pruned, _ = numerics.algorithm_1(
-            w, d, prune_diagonal=prune_diagonal, generator=np.random.default_rng([seed, k])
+            w, d, prune_diagonal=prune_diagonal, generator=numerics.layer_generator(w, seed, k)
         )
         out.append(pruned)
     return out
+
+
+class DenseReferencePath:
+    """The reference the fast search is tested against (``SEARCH_PATH = "dense"``): at every query Algorithm 1
+    afresh on every layer (:func:`prune_network`) and a dense spectral norm of every ``A - Ahat``; the same
+    queries as ``numerics.PruningPath`` without its certified bounds."""
+
+    def __init__(self, weights: list[np.ndarray], seed: int, prune_diagonal: bool = False):
+        self.weights, self.seed, self.prune_diagonal = weights, seed, prune_diagonal
+        self._last: tuple[float, list[np.ndarray]] | None = None
+
+    def pruned(self, d: float) -> list[np.ndarray]:
+        """algorithm-1: Ahat_l(d) per layer, shapes and types of the weights (ValueError for a bad d)."""
+        if self._last is None or self._last[0] != d:  # the last strength's matrices are reused, as before
+            self._last = (d, prune_network(self.weights, d, self.seed, self.prune_diagonal))
+        return self._last[1]
+
+    def difference_norms(self, d: float) -> np.ndarray:
+        """||A_l - Ahat_l(d)||_2 per layer (shape (L,), units of the weights), dense Lanczos."""
+        return np.array([spectral_norm(w - p) for w, p in zip(self.weights, self.pruned(d))])
+
+    def counts(self, d: float) -> list[dict]:
+        """Per layer: nonzeros, fullest row and column, whether the diagonal is nonzero (sparsity_counts)."""
+        return [sparsity_counts(p) for p in self.pruned(d)]
+
+    difference_norm_bounds = None
+
+
+def _pruning_path(weights, seed: int, prune_diagonal: bool):
+    """The pruning path ``SEARCH_PATH`` names for (weights, seed, prune_diagonal)."""
+    if SEARCH_PATH == "dense":
+        return DenseReferencePath(weights, seed, prune_diagonal)
+    return numerics.PruningPath(weights, seed, prune_diagonal=prune_diagonal)
 
 
 def compute_bounds(
@@ -199,17 +257,27 @@ def compute_bounds(
     out.update(measures_convention(weights, init_weights, train_margins, S, F, m, n_params))
 
     # --- paper-compatible "Ours": the toolkit's search (bisection on d so that gamma*(d) = gamma) ------------
-    def gamma_star_of(pruned: list[np.ndarray]) -> float:
-        dn = [spectral_norm(w - p) for w, p in zip(weights, pruned)]
-        return theory.paper_ours_margin(Delta_l=dn, S_l=S, kappa_l=kappa, x_max=x_max)
+    path = _pruning_path(weights, seed, prune_diagonal)
+
+    def margin_of(norms) -> float:
+        return theory.paper_ours_margin(Delta_l=norms, S_l=S, kappa_l=kappa, x_max=x_max)
+
+    def gamma_star_of(pruned: list[np.ndarray]) -> float:  # any pruned matrices (the released code's draws)
+        return margin_of([spectral_norm(w - p) for w, p in zip(weights, pruned)])
 
     def gamma_star(dv: float) -> float:
-        return gamma_star_of(prune_network(weights, dv, seed, prune_diagonal))
+        return margin_of(path.difference_norms(dv))
+
+    def gamma_star_bounds(dv: float) -> tuple[float, float]:  # gamma* is increasing in every ||Delta_l||
+        lower = margin_of(path.difference_norm_bounds(dv, upper=False)[0]) * (1 - BOUND_SLACK)
+        if lower > gamma:  # decided by the lower bounds alone
+            return lower, math.inf
+        return lower, margin_of(path.difference_norm_bounds(dv)[1]) * (1 + BOUND_SLACK)
 
     if gamma > 0:
-        bis = bisect_strength(gamma_star, gamma)
+        bis = bisect_strength(gamma_star, gamma, bounds=gamma_star_bounds if path.difference_norm_bounds else None)
         d_star = bis.d
-        pruned = prune_network(weights, d_star, seed, prune_diagonal)
+        pruned = path.pruned(d_star)
         ours_gap = theory.paper_ours_gap(d1_l=d1, d2_l=d2, d=d_star, m=m)
         toolkit = {
             "d_star": d_star,
@@ -249,8 +317,12 @@ def compute_bounds(
 
     # --- what the pruned matrices look like, against Lemmas 4.1 / 4.2 / 5.1 --------------------------
     d_used = out["d_star"] if out.get("d_star") else None
-    counts = [sparsity_counts(p) for p in pruned]
-    delta_norm = np.array([spectral_norm(w - p) for w, p in zip(weights, pruned)])
+    if protocol.search == "toolkit" and d_used:  # the path's own draw: counts and norms without re-pruning
+        counts = path.counts(d_used)
+        delta_norm = path.difference_norms(d_used)
+    else:
+        counts = [sparsity_counts(p) for p in pruned]
+        delta_norm = np.array([spectral_norm(w - p) for w, p in zip(weights, pruned)])
     for lay, c, dn in zip(layers, counts, delta_norm):
         lay.update(c)
         lay["delta_spectral"] = float(dn)
@@ -280,7 +352,7 @@ def compute_bounds(
         out["theorem_5_2_margin_condition_met"] = False
     if error_curve and d_used:
         out["pruning_error_vs_d"] = pruning_error_curve(
-            weights, [lay["psi"] for lay in layers], d_used, seed, prune_diagonal
+            weights, [lay["psi"] for lay in layers], d_used, seed, prune_diagonal, path=path
         )
     return out
 
@@ -390,22 +462,25 @@ def pruning_error_curve(
     seed: int,
     prune_diagonal: bool = False,
     grid=ERROR_CURVE_D,
+    path=None,
 ) -> dict:
     """Lemma 4.2 across pruning strengths: for each d of ``grid`` (and d*), the measured ||A - Ahat||_2 of
     every layer next to Gamma_l(d) with Latala's constant C = 1 (the bracket itself), and the survivors
-    against Lemma 5.1's expectation.  Lists are indexed [d][layer]."""
+    against Lemma 5.1's expectation.  Lists are indexed [d][layer].  ``path``: the pruning path of
+    ``(weights, seed, prune_diagonal)`` when the caller has one (its draws are reused)."""
     ds = sorted({float(v) for v in grid} | {float(d_star)})
+    if path is None:
+        path = _pruning_path(weights, seed, prune_diagonal)
     measured, gamma, survivors, expected = [], [], [], []
     for dv in ds:
-        pruned = prune_network(weights, dv, seed, prune_diagonal)
-        measured.append([spectral_norm(w - p) for w, p in zip(weights, pruned)])
+        measured.append([float(v) for v in path.difference_norms(dv)])
         gamma.append(
             [
                 float(theory.lemma_4_2_gamma(w.shape[0], w.shape[1], dv, ps, LATALA_CONSTANT))
                 for w, ps in zip(weights, psi)
             ]
         )
-        survivors.append([int(np.count_nonzero(p)) for p in pruned])
+        survivors.append([c["nonzeros"] for c in path.counts(dv)])
         expected.append([float(theory.lemma_5_1_expected_survivors(w.shape[0], w.shape[1], dv)) for w in weights])
     return {
         "d": ds,

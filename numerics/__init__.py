@@ -23,6 +23,7 @@ from ._montecarlo import (
     lemma_d_3_frequency,
     prune_frequency,
 )
+from ._pruning_path import PruningPath, layer_generator
 from ._sketching import (
     RecoveryResult,
     adversarial_failure,
@@ -35,10 +36,15 @@ from ._sketching import (
     smallest_sufficient_m,
     time_recovery,
 )
+from ._spectral import spectral_norm, spectral_norm_bounds
 from ._tolerance import Tolerance, bernoulli, bernstein, dkw, hoeffding, median_of_means
 
 __all__ = [
     "algorithm_1",
+    "PruningPath",
+    "layer_generator",
+    "spectral_norm",
+    "spectral_norm_bounds",
     "Estimate",
     "prune_frequency",
     "lemma_4_1_moments",

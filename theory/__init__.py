@@ -77,3 +77,4 @@ from ._sparsity import (
     sketch_parameter_count,
     theorem_5_1_sketch_size,
 )
+from ._strength import algorithm_1_critical_strength, critical_strength_derivation

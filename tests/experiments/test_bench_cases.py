@@ -1,22 +1,69 @@
-"""experiments.bench: the cases measure what they say (no timing assertions: figures are printed, not tested)."""
+"""experiments.bench: the cases measure what they say, on tiny sizes (no timing assertions: figures are printed)."""
+
+import math
+
+import pytest
 
 from experiments import bench
+
+
+@pytest.fixture
+def no_mnist(monkeypatch, tmp_path):
+    monkeypatch.setenv("MBP_DATA_DIR", str(tmp_path / "nowhere"))
+    return tmp_path
 
 
 def test_spectral_case_agrees_with_full_svd():
     r = bench.run_case("spectral", 300, 10)
     assert r["rel_diff"] < 1e-8 and r["seconds"] > 0 and r["svd_seconds"] > 0 and r["peak_mib"] > 0
+    rows = bench.table_rows("spectral", r, 300, 10)
+    assert len(rows) == 1 and rows[0][3] == "full SVD"
 
 
-def test_bounds_case_runs_small():
-    r = bench.run_case("bounds-svds", 40, 200)
-    assert r["seconds"] > 0 and 0 < r["d_star"] <= 10
+def test_bounds_case_times_both_paths_on_the_same_network(no_mnist):
+    r = bench.run_case("bounds", 24, 120, cache_dir=str(no_mnist / "cache"))
+    assert r["source"].startswith("FALLBACK")
+    for path in ("fast", "dense"):
+        t = r[path]
+        assert set(t) == {"total", "forward", "search", "curve", "rest"}
+        assert t["search"] > 0 and t["curve"] > 0 and t["total"] >= t["search"] + t["curve"] - 1e-9
+    assert r["forward_unpruned"] > 0 and r["fast"]["forward"] > 0
+    assert r["dense"]["forward"] < r["fast"]["forward"]  # the dense path reused the pruned margins
+    assert r["same_d_star"] and r["max_rel_diff"] < 1e-9 and 0 < r["d_star"] <= 10
+    rows = bench.table_rows("bounds", r, 24, 120)
+    assert rows[0][3] == "dense path" and any("forward pass" in row[1] for row in rows)
+
+
+def test_sparse_norms_case_compares_both_methods(no_mnist):
+    r = bench.run_case("sparse-norms", 60, 10, cache_dir=str(no_mnist / "cache"))
+    assert r["source"].startswith("Gaussian")
+    assert [row["d"] for row in r["rows"]] == list(bench.SPARSE_NORM_D)
+    densities = [row["density"] for row in r["rows"]]
+    assert densities == sorted(densities) and all(row["rel_diff"] < 1e-9 for row in r["rows"])
+    assert {row["path_uses"] for row in r["rows"]} <= {"sparse", "dense"}
+
+
+def test_epoch_case_runs_train_and_the_bare_loop(no_mnist):
+    r = bench.run_case("epoch", 10, 10, epoch_width=16, epoch_samples=300)
+    assert r["seconds"] > 0 and r["bare_seconds"] > 0 and "noise" in r["source"]
+    assert len(r["ratios"]) == bench.EPOCH_PAIRS and r["median_ratio"] in r["ratios"]
+    (row,) = bench.table_rows("epoch", r, 10, 10)
+    assert row[3] == "bare loop" and math.isfinite(row[4])
 
 
 def test_bad_cases_exit_2(capsys):
     assert bench.main(["nope"]) == 2
     assert bench.main(["--width", "0"]) == 2
     assert "unknown case" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown case"):
+        bench.run_case("nope", 10, 10)
+
+
+def test_main_prints_one_table(capsys):
+    assert bench.main(["spectral", "--width", "120"]) == 0
+    out = capsys.readouterr().out
+    assert "| case | what | time (s) | reference |" in out and "| spectral | Lanczos, 120 x 120 |" in out
+    assert "whole bench:" in out
 
 
 def test_bounds_case_uses_a_checkpoint_and_mnist(tmp_path, monkeypatch, mnist_dir):
@@ -38,5 +85,5 @@ def test_bounds_case_uses_a_checkpoint_and_mnist(tmp_path, monkeypatch, mnist_di
     )
     torch.save({"model": model.state_dict()}, tmp_path / "width-40.pt")
     monkeypatch.setenv("MBP_DATA_DIR", str(mnist_dir))
-    r = bench.run_case("bounds-svds", 40, 300, checkpoint=str(tmp_path / "width-{width}.pt"))
-    assert r["source"].startswith("trained weights from") and "MNIST" in r["source"]
+    r = bench.run_case("bounds", 40, 300, checkpoint=str(tmp_path / "width-{width}.pt"))
+    assert r["source"].startswith("trained weights from") and r["same_d_star"] and r["max_rel_diff"] < 1e-9
