@@ -108,3 +108,39 @@ def test_readme_verdict_table_is_current():
     assert readme_block(markdown_table(build_ledger())) in readme, (
         "README verdict table is stale: run python -m theory.ledger --readme README.md"
     )
+
+
+MALICIOUS_RESULTS = [
+    '__import__("pathlib").Path("pwned").write_text("x")',  # the example: an import and attributes
+    'open("pwned", "w")',  # a builtin call
+    "exec(\"open(chr(112) + 'wned', 'w')\")",  # a string executed
+    "(lambda: open('pwned', 'w'))()",  # a lambda
+    "[open('pwned', 'w') for _ in (1,)]",  # a comprehension
+    "{open('pwned', 'w') for q in (1,)}",
+    "().__class__.__bases__[0].__subclasses__()",  # attribute access to object internals
+    "sqrt.__globals__",
+    "__builtins__",  # a dunder name
+    "x if open('pwned', 'w') else y",  # a conditional
+    "sqrt(x, evaluate=open('pwned', 'w'))",  # a keyword argument
+    "S_l[open('pwned', 'w')]",  # a call hidden in a subscript
+    "sympify('open(1)')",  # a SymPy function that parses strings itself
+    "import os",  # a statement
+    "'pwned'",  # a string
+    "sqrt(*[open('pwned', 'w')])",  # starred arguments
+]
+
+
+@pytest.mark.parametrize("text", MALICIOUS_RESULTS)
+def test_parse_result_never_executes_untrusted_text(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as info:
+        theory.parse_result(text)
+    assert "\n" not in str(info.value) and str(info.value).startswith("parse_result:")
+    assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+def test_parse_result_still_reads_the_ledgers_forms():
+    # indexed per-layer symbols, Sum/Product, Piecewise with comparisons, constants, floats and rationals
+    for text in ("Sum(S_l[ell]**2, (ell, 0, L - 1))", "Piecewise((d2, d1 > d2), (d2 - 1, True))", "E*pi/2 + 0.5"):
+        assert isinstance(theory.parse_result(text), sp.Basic)
+    assert theory.parse_result("3/2") == sp.Rational(3, 2)
