@@ -19,6 +19,7 @@ from pathlib import Path
 import sympy as sp
 
 from ._claim import Claim
+from ._cli import run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
@@ -191,4 +192,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main))

@@ -26,3 +26,11 @@ def test_pdf_compiles(tmp_path):
     assert main(["--out", str(tmp_path)]) == 0
     pdf = tmp_path / "derivations.pdf"
     assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_cli_exits_quietly_when_the_reader_closes_the_pipe(tmp_path):
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    proc = run_into_closed_pipe("-m", "theory.docs", "--out", str(tmp_path), "--no-pdf")
+    assert_quiet_exit(proc)
+    assert (tmp_path / "derivations.tex").is_file()  # the work itself was done

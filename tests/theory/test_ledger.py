@@ -144,3 +144,20 @@ def test_parse_result_still_reads_the_ledgers_forms():
     for text in ("Sum(S_l[ell]**2, (ell, 0, L - 1))", "Piecewise((d2, d1 > d2), (d2 - 1, True))", "E*pi/2 + 0.5"):
         assert isinstance(theory.parse_result(text), sp.Basic)
     assert theory.parse_result("3/2") == sp.Rational(3, 2)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table", "markdown"])
+def test_cli_exits_quietly_when_the_reader_closes_the_pipe(fmt):
+    # python -m theory.ledger --format json | head: no BrokenPipeError traceback, exit 0
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    assert_quiet_exit(run_into_closed_pipe("-m", "theory.ledger", "--format", fmt))
+
+
+def test_the_closed_pipe_check_can_fail():
+    # a program that lets BrokenPipeError escape (what theory.ledger did) fails the check
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    proc = run_into_closed_pipe("-c", "import json, sys; json.dump(list(range(10000)), sys.stdout)")
+    with pytest.raises(AssertionError):
+        assert_quiet_exit(proc)
