@@ -59,8 +59,17 @@ REQUIRED_IDS = (
 )
 
 
+#: every SymPy expression written into an evidence sentence, by its text (so that the derivations document can
+#: typeset it as mathematics: ``theory.docs``); filled while the claims are derived
+_EVIDENCE_FORMULAS: dict[str, sp.Basic] = {}
+
+
 def _s(expr) -> str:
-    return str(expr)
+    """``str(expr)`` for an evidence sentence; the expression is remembered by its text (``Claim.formulas``)."""
+    text = str(expr)
+    if isinstance(expr, sp.Basic) and expr.free_symbols:
+        _EVIDENCE_FORMULAS[text] = expr
+    return text
 
 
 def _pruning_claims() -> list[Claim]:
@@ -791,6 +800,8 @@ def _derived_claims() -> list[Claim]:
     claims = (
         _pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims() + _baseline_claims() + _other_claims()
     )
+    for c in claims:
+        c.formulas = {text: expr for text, expr in _EVIDENCE_FORMULAS.items() if text in c.evidence}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
