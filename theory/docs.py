@@ -183,7 +183,8 @@ def evidence_tex(c: Claim, text: str | None = None) -> str:
     out, position = [], 0
     for start, end, latex in sorted(spans):
         out.append(tex_escape(text[position:start]))
-        out.append("$" + latex + "$")
+        # a long formula cannot break inside its \left( ... \right): displayed, scaled to the line width
+        out.append(_displayed(latex) if len(latex) > 80 else "$" + latex + "$")
         position = end
     out.append(tex_escape(text[position:]))
     return "".join(out)
@@ -201,6 +202,13 @@ def _breakable(latex_math: str) -> str:
         r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}"
         if len(latex_math) > 160
         else r"$\displaystyle " + latex_math + "$"
+    )
+
+
+def _displayed(latex_math: str) -> str:
+    """A formula on its own line inside a paragraph, shrunk to the line width when it is wider."""
+    return (
+        r"\[" + r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}\\]"
     )
 
 
@@ -226,7 +234,9 @@ def claim_section(c: Claim) -> str:
     if c.results:
         lines += [r"\paragraph{Results.}", r"\begin{itemize}"]
         for name, expr in c.results.items():
-            lines.append(rf"\item ${result_name(name)}$ $=$ " + _breakable(_math(expr)))
+            value = _math(expr)
+            newline = r"\\ " if len(value) > 100 else ""  # a long value gets its own line, the name stays
+            lines.append(rf"\item ${result_name(name)}$ $=$ {newline}" + _breakable(value))
         lines.append(r"\end{itemize}")
     if c.paper_form:
         lines += [r"\paragraph{What the paper prints.}", r"\begin{itemize}"]
