@@ -267,7 +267,8 @@ def _finite(name: str, values) -> np.ndarray:
 
 
 def forward(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """f_A(x) for stacked networks: ReLU after every layer but the last (linear); x has shape (trials, d0).
+    """lemma-b.2 / lemma-4.3: f_A(x) for stacked networks, ReLU after every layer but the last (linear);
+    x has shape (trials, d0), the output (trials, d_L) in the units of x times those of the weights.
 
     weights[l] has shape (trials, d_{l+1}, d_l).  ReLU networks without biases are positively homogeneous
     (f_{cA}(x) = c^L f_A(x), f_A(cx) = c f_A(x)), so every layer and the running activations are divided by
@@ -301,7 +302,7 @@ def forward(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
 
 
 def spectral_norms(weights: list[np.ndarray]) -> np.ndarray:
-    """||A_l||_2 per trial and layer, shape (trials, layers).
+    """lemma-4.2 / lemma-b.2: ||A_l||_2 per trial and layer, shape (trials, layers), in the weights' units.
 
     Each stack is divided by an exact power of two before the SVD and the norms multiplied back, so
     ||c A||_2 = |c| ||A||_2 at any scale; ValueError for non-finite weights and ``theory.Float64RangeError``

@@ -129,7 +129,8 @@ RESULT_NAMES = {
 
 
 def result_name(key: str) -> str:
-    """LaTeX (math mode) for a result key: ``RESULT_NAMES``, else SymPy's rendering of the key as a symbol."""
+    """Derivations document (issue 12): LaTeX (math mode, a str) for a ledger result key -- ``RESULT_NAMES``,
+    else SymPy's rendering of the key as a symbol.  Raises nothing."""
     if key in RESULT_NAMES:
         return RESULT_NAMES[key]
     return sp.latex(sp.Symbol(re.sub(r"[^A-Za-z0-9_]", "_", key)))
@@ -157,7 +158,8 @@ def _subscripted_tex(base: str, index: str) -> str:
 
 
 def evidence_tex(c: Claim, text: str | None = None) -> str:
-    """A sentence of ``c`` (its evidence by default) as LaTeX: the SymPy expressions it was written from
+    """Derivations document (issue 12): a sentence of ``c`` (its evidence by default) as LaTeX text (a str):
+    the SymPy expressions it was written from
     (``c.formulas``) typeset with ``sympy.latex``, result keys that are identifiers (``E_Delta2``) as their
     mathematical names, subscripted names (``Gamma_l``, ``A_ij``) as symbols, and the rest escaped as text."""
     text = c.evidence if text is None else text
