@@ -9,17 +9,20 @@ whose float64 evaluation is accurate wherever the value itself is a normal float
 * ``log_form(e)``: an expression equal to ``log(e)`` for ``e >= 0`` built from sums of logarithms
   (log(ab) = log a + log b, log(a^x) = x log a for a > 0) and, for sums of nonnegative terms, the
   log-sum-exp of the terms' logarithms (``LogSumExp``), so no intermediate product or power is formed;
-* ``value_form(e)``: ``e`` with every product or power of real factors evaluated as ``exp`` of its
-  ``log_form`` (``ExpOf``, never simplified back by SymPy), products of positive integers kept exact, and
-  every ``log(y)`` as the log of y's value where that is a normal float64 number and y's ``log_form``
-  elsewhere (``StableLog``);
+* ``value_form(e)``: ``e`` with every product of factors of known sign evaluated twice, as written and as
+  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-11, so nothing is lost
+  where nothing over- or underflowed), products of positive integers kept exact, a factor that is a sum of
+  terms of mixed signs rescaled by its largest term where the product as written overflows (``Prefer``),
+  and every ``log(y)`` from y's value or from y's ``log_form``, whichever loses less (``StableLog``);
 * ``zero_condition(e)``: a SymPy condition that holds exactly where ``e`` is 0 structurally (a factor 0, a
   ``Piecewise`` branch 0, log(1)), so that a 0 from float64 can be told apart from an underflow.
 
-Differences whose terms cancel (``1 - sqrt(d/(d + 2))``, ``d1 d2 - min(d1, d2)``) are not handled here: the
-derivation modules rewrite them (rationalised, factored) and prove the rewrite equal with SymPy, and pass
-the result to ``Formula``/``LayerFormula`` as their ``numeric`` form.  Every name the generated code calls is
-bound for numpy/scipy (``NUMPY_NAMESPACE``) and for torch (``TORCH_NAMESPACE``).
+Differences whose terms cancel (``1 - sqrt(d/(d + 2))``, ``d1 d2 - min(d1, d2)``, log-gammas of large
+arguments) are not handled here: the derivation modules rewrite them (rationalised, factored, a Stirling
+difference) and prove the rewrite equal with SymPy, and pass the result to ``Formula``/``LayerFormula`` as
+their ``numeric`` form (``Float64Safe`` marks one that is final).  Every name the generated code calls is
+bound for numpy/scipy (``NUMPY_NAMESPACE``) and for torch (``_torch_namespace``); ``compile_numpy`` and
+``compile_torch`` generate the two faces from the same printed code.
 """
 
 from __future__ import annotations
@@ -216,7 +219,9 @@ def _torch_namespace() -> dict:
         return reduce(torch.maximum, [_t(v) for v in items])
 
     def log_sum_exp(*args):
-        stacked = torch.stack(torch.broadcast_tensors(*[_t(a) for a in args]))
+        tensors = [_t(a) for a in args]
+        device = next((v.device for v in tensors if v.device.type != "cpu"), tensors[0].device)
+        stacked = torch.stack(torch.broadcast_tensors(*[v.to(device) for v in tensors]))
         top = stacked.max(dim=0).values
         shift = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
         out = shift + torch.log(torch.exp(stacked - shift).sum(dim=0))
