@@ -788,15 +788,42 @@ def _cache_file() -> Path:
     return root / f"ledger-{digest.hexdigest()[:16]}.pickle"
 
 
+def _load_cache(path: Path) -> list[Claim] | None:
+    """The cached claims at ``path``, or None when the file is absent, damaged or holds anything but claims.
+
+    The cache is a pickle, and unpickling can call any importable function; the file is read with an
+    unpickler that resolves only SymPy expression classes and ``theory._claim``'s records, so a planted
+    file cannot run code (it is rejected, and the ledger is derived again)."""
+    import io
+    import pickle
+
+    class _ClaimsOnly(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            if (module, name) in {("theory._claim", "Claim"), ("theory._claim", "Step")}:
+                return super().find_class(module, name)
+            if module.startswith("sympy."):
+                found = super().find_class(module, name)
+                if isinstance(found, type) and issubclass(found, sp.Basic):
+                    return found
+            raise pickle.UnpicklingError(f"the ledger cache may not refer to {module}.{name}")
+
+    try:
+        claims = _ClaimsOnly(io.BytesIO(path.read_bytes())).load()
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, IndexError):
+        return None
+    if not (isinstance(claims, list) and all(isinstance(c, Claim) for c in claims)):
+        return None
+    return claims
+
+
 def _derived_claims() -> list[Claim]:
     """All claims with their symbolic verdicts (no Monte-Carlo), from the cache when it is current."""
     import pickle
 
     path = _cache_file()
-    try:
-        return pickle.loads(path.read_bytes())
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
-        pass
+    cached = _load_cache(path)
+    if cached is not None:
+        return cached
     claims = (
         _pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims() + _baseline_claims() + _other_claims()
     )

@@ -161,3 +161,26 @@ def test_the_closed_pipe_check_can_fail():
     proc = run_into_closed_pipe("-c", "import json, sys; json.dump(list(range(10000)), sys.stdout)")
     with pytest.raises(AssertionError):
         assert_quiet_exit(proc)
+
+
+class _Planted:
+    """A pickle payload that would run a command when unpickled by a plain pickle.load."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned",))
+
+
+def test_the_ledger_cache_cannot_run_code(tmp_path, monkeypatch):
+    import pickle
+
+    from theory._ledger import _load_cache
+
+    monkeypatch.chdir(tmp_path)
+    planted = tmp_path / "ledger.pickle"
+    planted.write_bytes(pickle.dumps([_Planted()]))
+    assert _load_cache(planted) is None  # rejected: the ledger is derived again
+    assert not (tmp_path / "pwned").exists()
+    planted.write_bytes(pickle.dumps(list(build_ledger(None))[:3]))  # real claims still load
+    assert [c.id for c in _load_cache(planted)] == [c.id for c in build_ledger(None)[:3]]
