@@ -1,12 +1,12 @@
 """An mpmath oracle for the closed forms of ``theory``: the SAME SymPy expression evaluated at 50 significant digits.
 
 ``reference(expr, symbols, values)`` lambdifies ``expr`` for mpmath and evaluates it at the float64 inputs
-(converted exactly) with a working precision that starts at 720 digits and doubles until two successive
-evaluations agree to 50 digits, so cancellation in the expression as written (1 - sqrt(d/(d+2)) at d = 1e300
-needs 300 digits, a difference of log-gammas of 1e600 about 600) is resolved by precision, never by a
-rewrite.  (Starting lower is not safe: a cancellation beyond the working precision gives exactly 0 at two
-precisions in a row, which would look converged.)  Returns an ``mpf``,
-``None`` when the expression is not a finite real number there (complex, NaN, infinite).
+(converted exactly) with a working precision that starts at 120 + 2 * max |log10 input| digits (720 for
+inputs of 1e300) and doubles until two successive evaluations agree to 50 digits, so cancellation in the
+expression as written (1 - sqrt(d/(d+2)) at d = 1e300 needs 300 digits, d1 d2 - min(d1, d2) at 1e300 about
+300, a difference of log-gammas of 1e600 about 600) is resolved by precision, never by a rewrite.  (Starting
+lower is not safe: a cancellation beyond the working precision gives exactly 0 at two precisions in a row,
+which would look converged.)
 
 mpmath's own regularised incomplete beta (a hypergeometric series) does not converge for parameters above
 about 10^3; the oracle evaluates ``betainc_regularized`` with the continued fraction of I_x(a, b) instead
@@ -15,6 +15,7 @@ about 10^3; the oracle evaluates ``betainc_regularized`` with the continued frac
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import mpmath as mp
@@ -114,11 +115,16 @@ def _real(value):
     return value
 
 
-def reference(expr: sp.Basic, symbols, values, digits: int = 50, start_dps: int = 720):
+def _largest_magnitude(values) -> float:
+    flat = [v for item in values for v in (item if isinstance(item, (list, tuple)) else [item])]
+    return max((abs(math.log10(abs(float(v)))) for v in flat if float(v) != 0), default=0.0)
+
+
+def reference(expr: sp.Basic, symbols, values, digits: int = 50, start_dps: int | None = None):
     """``expr`` at ``values`` (floats or lists of floats for per-layer symbols) to ``digits`` digits, or None."""
     f = _compiled(expr, tuple(symbols))
     previous = None
-    dps = start_dps
+    dps = start_dps or int(120 + 2 * _largest_magnitude(values))
     while dps <= 5000:
         with mp.workdps(dps):
             try:

@@ -43,7 +43,9 @@ def expand_layers(expr: sp.Expr, depth: int) -> sp.Expr:
 
     def write_out(node):
         (index, low, high), body = node.limits[0], node.function
-        terms = [body.xreplace({index: sp.Integer(i)}) for i in range(int(low), int(high) + 1)]
+        # unevaluated: rebuilding each layer's Piecewise with its conditions re-simplified costs seconds
+        with sp.evaluate(False):
+            terms = [body.xreplace({index: sp.Integer(i)}) for i in range(int(low), int(high) + 1)]
         return sp.Add(*terms) if isinstance(node, sp.Sum) else sp.Mul(*terms)
 
     return expr.replace(lambda node: isinstance(node, (sp.Sum, sp.Product)), write_out)
