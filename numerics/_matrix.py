@@ -251,19 +251,72 @@ def random_network(widths, trials: int, rng: np.random.Generator, psi=None) -> l
     return [rng.normal(0.0, math.sqrt(psis[l]), (trials, widths[l + 1], widths[l])) for l in range(layers)]
 
 
+def _power_of_two_scale(values: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """Per leading index, the power of two at or below max |values| over ``axes`` (1 where that is 0):
+    dividing by it is exact and brings the largest entry into [1, 2), whatever the scale (2^1023 at most)."""
+    top = np.max(np.abs(values), axis=axes, keepdims=True)
+    _, exponent = np.frexp(np.where(top > 0, top, 1.0))
+    return np.ldexp(1.0, exponent - 1)
+
+
+def _finite(name: str, values) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (got NaN or infinity)")
+    return arr
+
+
 def forward(weights: list[np.ndarray], x: np.ndarray) -> np.ndarray:
-    """f_A(x) for stacked networks: ReLU after every layer but the last (linear); x has shape (trials, d0)."""
-    h = x
+    """lemma-b.2 / lemma-4.3: f_A(x) for stacked networks, ReLU after every layer but the last (linear);
+    x has shape (trials, d0), the output (trials, d_L) in the units of x times those of the weights.
+
+    weights[l] has shape (trials, d_{l+1}, d_l).  ReLU networks without biases are positively homogeneous
+    (f_{cA}(x) = c^L f_A(x), f_A(cx) = c f_A(x)), so every layer and the running activations are divided by
+    exact powers of two and the scales are multiplied back at the end: the output is right at any scale of
+    the weights and inputs whose result float64 can hold.  Raises ValueError for non-finite inputs and
+    ``theory.Float64RangeError`` (a ValueError) when a trial's output is outside float64's range."""
+    h = _finite("x", x)
+    log2_scale = np.zeros(h.shape[0])
+    h_scale = _power_of_two_scale(h, (1,))
+    h = h / h_scale
+    log2_scale += np.log2(h_scale[:, 0])
     for l, a in enumerate(weights):
-        h = np.einsum("tij,tj->ti", a, h)
+        a = _finite(f"weights[{l}]", a)
+        a_scale = _power_of_two_scale(a, (1, 2))
+        h = np.einsum("tij,tj->ti", a / a_scale, h)
         if l < len(weights) - 1:
             h = np.maximum(h, 0.0)
-    return h
+        h_scale = _power_of_two_scale(h, (1,))
+        h = h / h_scale
+        log2_scale += np.log2(a_scale[:, 0, 0]) + np.log2(h_scale[:, 0])
+    top = np.max(np.abs(h), axis=1)
+    exponents = log2_scale + np.log2(np.where(top > 0, top, 1.0))
+    out_of_range = (top > 0) & ((exponents >= 1024) | (exponents < -1022))
+    if out_of_range.any():
+        t = int(np.flatnonzero(out_of_range)[0])
+        raise theory.Float64RangeError(
+            f"forward: the output of trial {t} is about 2^{exponents[t]:.0f}, outside float64's range "
+            "(normal numbers 2^-1022 .. 2^1024)"
+        )
+    return np.ldexp(h, log2_scale.astype(np.int64)[:, None])
 
 
 def spectral_norms(weights: list[np.ndarray]) -> np.ndarray:
-    """||A_l||_2 per trial and layer, shape (trials, layers)."""
-    return np.stack([np.linalg.norm(a, ord=2, axis=(1, 2)) for a in weights], axis=1)
+    """lemma-4.2 / lemma-b.2: ||A_l||_2 per trial and layer, shape (trials, layers), in the weights' units.
+
+    Each stack is divided by an exact power of two before the SVD and the norms multiplied back, so
+    ||c A||_2 = |c| ||A||_2 at any scale; ValueError for non-finite weights and ``theory.Float64RangeError``
+    when a norm itself exceeds float64's range."""
+    columns = []
+    for l, a in enumerate(weights):
+        a = _finite(f"weights[{l}]", a)
+        scale = _power_of_two_scale(a, (1, 2))
+        with np.errstate(over="ignore"):
+            norms = np.linalg.norm(a / scale, ord=2, axis=(1, 2)) * scale[:, 0, 0]
+        if not np.isfinite(norms).all():
+            raise theory.Float64RangeError(f"spectral_norms: ||weights[{l}]||_2 exceeds float64's range (1.8e308)")
+        columns.append(norms)
+    return np.stack(columns, axis=1)
 
 
 def sphere_points(n: int, size, rng: np.random.Generator) -> np.ndarray:
@@ -348,8 +401,19 @@ def aligned_network_study(layers: int, width: int, bound_factor: float = 1.0) ->
 
 
 def round_to_grid(values: np.ndarray, rho: float) -> np.ndarray:
-    """Lemma 4.4's rounding: every nonzero to the nearest multiple of rho (zeros stay zero)."""
-    return np.where(values != 0, rho * np.round(values / rho), 0.0)
+    """lemma-4.4: rounding every nonzero to the nearest multiple of rho > 0 (zeros stay zero); ``values`` any
+    shape, ``rho`` a scalar or broadcastable array, same units.  Homogeneous: round(cA, c rho) = c round(A, rho).
+    Where |value / rho| >= 2^52 every float near the value is already a multiple of rho to float64 precision
+    (and value / rho may overflow), so the value is kept.  ValueError for non-finite values or rho <= 0."""
+    values = _finite("values", values)
+    rho = _finite("rho", rho)
+    if np.any(rho <= 0):
+        raise ValueError(f"rho must be > 0 (got {float(np.min(rho))!r})")
+    with np.errstate(over="ignore"):
+        ratio = values / rho
+    on_grid = ~(np.abs(ratio) < 2.0**52)
+    rounded = rho * np.round(np.where(on_grid, 0.0, ratio))
+    return np.where(values != 0, np.where(on_grid, values, rounded), 0.0)
 
 
 def lemma_4_3_study(

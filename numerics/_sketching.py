@@ -136,14 +136,38 @@ def distributed_sparse_matrix(p: int, j: int, seed=None) -> np.ndarray:
     return np.where(mask, values, 0.0)
 
 
+def _finite_matrix(name: str, value) -> np.ndarray:
+    arr = np.asarray(value, float)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (got shape {arr.shape})")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (got NaN or infinity)")
+    return arr
+
+
+def _power_of_two_scale(arr: np.ndarray) -> float:
+    """The power of two at or below max |arr| (1 for a zero array): dividing by it is exact and brings the
+    largest entry into [1, 2) (2^1023 at most, so it never overflows)."""
+    top = float(np.max(np.abs(arr))) if arr.size else 0.0
+    return math.ldexp(1.0, math.frexp(top)[1] - 1) if top > 0 else 1.0
+
+
 def sketch(X: np.ndarray, A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """theorem-5.1: the sketch Y = A X B^T (m x m for m x p ensembles and a p x p X)."""
-    X, A, B = np.asarray(X, float), np.asarray(A, float), np.asarray(B, float)
-    if X.ndim != 2 or A.ndim != 2 or B.ndim != 2:
-        raise ValueError("X, A and B must be 2-D arrays")
+    """theorem-5.1: the sketch Y = A X B^T (m x m for m x p ensembles and a p x p X), in X's units.
+
+    Linear in X at any scale: X is divided by an exact power of two and the sketch multiplied back.
+    Raises ValueError for non-2-D, non-finite or non-chaining inputs and ``theory.Float64RangeError`` (a
+    ValueError) when an entry of the sketch exceeds float64's range."""
+    X, A, B = _finite_matrix("X", X), _finite_matrix("A", A), _finite_matrix("B", B)
     if A.shape[1] != X.shape[0] or B.shape[1] != X.shape[1]:
         raise ValueError(f"shapes must chain: A {A.shape} X {X.shape} B^T {B.T.shape}")
-    return A @ X @ B.T
+    sx, sa, sb = _power_of_two_scale(X), _power_of_two_scale(A), _power_of_two_scale(B)
+    core = (A / sa) @ (X / sx) @ (B / sb).T
+    with np.errstate(over="ignore"):
+        out = core * sx * sa * sb
+    if not np.isfinite(out).all():
+        raise theory.Float64RangeError("sketch: an entry of A X B^T exceeds float64's range (1.8e308)")
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,24 +196,33 @@ def l1_recover(
     identical columns of A or B, probability about p^2 / (2 C(m, delta)) per ensemble -- the main
     finite-p failure) the returned vertex may still equal X, so ``success`` slightly over-counts
     the theorem's "unique minimiser" event.
+
+    Scale: the LP solver's tolerances are absolute, so Y, A and B are divided by exact powers of two near their
+    largest entries before the solve and X_hat is multiplied back: X_hat(c Y) = c X_hat(Y) for any c whose
+    product float64 holds (the minimiser scales with Y).  Shapes: Y (m_A, m_B), A (m_A, p1), B (m_B, p2),
+    X_hat (p1, p2) in Y's units.  Raises ValueError for non-finite or non-2-D inputs, mismatched shapes or a
+    bad ``tol``.
     """
-    Y, A, B = np.asarray(Y, float), np.asarray(A, float), np.asarray(B, float)
+    Y, A, B = _finite_matrix("Y", Y), _finite_matrix("A", A), _finite_matrix("B", B)
     if not (tol > 0 and math.isfinite(tol)):
         raise ValueError(f"tol must be a finite number > 0 (got {tol!r})")
     mA, p1 = A.shape
     mB, p2 = B.shape
     if Y.shape != (mA, mB):
         raise ValueError(f"Y must have shape (A rows, B rows) = {(mA, mB)} (got {Y.shape})")
+    sy, sa, sb = _power_of_two_scale(Y), _power_of_two_scale(A), _power_of_two_scale(B)
     start = time.perf_counter()
-    K = sps.kron(sps.csc_matrix(B), sps.csc_matrix(A), format="csc")
+    K = sps.kron(sps.csc_matrix(B / sb), sps.csc_matrix(A / sa), format="csc")
     A_eq = sps.hstack([K, -K], format="csc")
     n = p1 * p2
-    res = linprog(np.ones(2 * n), A_eq=A_eq, b_eq=Y.ravel(order="F"), bounds=(0, None), method="highs")
+    res = linprog(np.ones(2 * n), A_eq=A_eq, b_eq=(Y / sy).ravel(order="F"), bounds=(0, None), method="highs")
     elapsed = time.perf_counter() - start
     if res.x is None:
         X_hat = np.full((p1, p2), np.nan)
     else:
-        X_hat = (res.x[:n] - res.x[n:]).reshape((p1, p2), order="F")
+        # A X B^T = Y  <=>  (A/sa) (X sa sb / sy) (B/sb)^T = Y/sy: the LP's unknown is X sa sb / sy
+        with np.errstate(over="ignore", under="ignore"):
+            X_hat = (res.x[:n] - res.x[n:]).reshape((p1, p2), order="F") * (sy / (sa * sb))
     if X_true is None or res.x is None:
         return RecoveryResult(X_hat, False, float("nan"), elapsed, int(res.status))
     X_true = np.asarray(X_true, float)

@@ -74,3 +74,32 @@ def standardised_deviations():
 def float_dtypes():
     """Names of the floating dtypes Algorithm 1 must preserve."""
     return st.sampled_from(["float32", "float64"])
+
+
+# --- the whole domain of a theory symbol (tests/theory/test_domain.py) ---------------------------------------
+def log_uniform(low_exp: float, high_exp: float):
+    """Positive floats 10**e with e uniform in [low_exp, high_exp]."""
+    return st.floats(min_value=low_exp, max_value=high_exp).map(lambda e: float(10.0**e))
+
+
+def symbol_values(symbol, low_exp: float = -300.0, high_exp: float = 300.0):
+    """Values a theory symbol's assumptions allow, log-uniform over its whole domain (10**low_exp to
+    10**high_exp) mixed with moderate values (1e-4 to 1e4): positive or nonnegative (0 included), integer,
+    real of either sign, or strictly inside (0, 1) with values very near 0 and very near 1."""
+    from theory._symbols import UNIT_INTERVAL
+
+    if symbol in UNIT_INTERVAL:
+        near_zero = log_uniform(low_exp, -0.01)
+        near_one = st.floats(min_value=1.0, max_value=15.6).map(lambda e: 1.0 - 10.0**-e)
+        return st.one_of(near_zero, near_one, st.floats(min_value=1e-3, max_value=0.999))
+    if symbol.is_integer:
+        big = st.floats(min_value=0.0, max_value=high_exp).map(lambda e: int(round(10.0**e)))
+        small = st.integers(min_value=1, max_value=10**4)
+        values = st.one_of(big, small)
+        return st.one_of(st.just(0), values) if not symbol.is_positive else values
+    magnitudes = st.one_of(log_uniform(low_exp, high_exp), log_uniform(-4.0, 4.0), st.just(1.0))
+    if symbol.is_positive:
+        return magnitudes
+    if symbol.is_nonnegative:
+        return st.one_of(st.just(0.0), magnitudes)
+    return st.one_of(st.just(0.0), magnitudes, magnitudes.map(lambda v: -v))

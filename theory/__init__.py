@@ -2,8 +2,11 @@
 
 Each result is a ``Formula`` (scalar arguments) or ``LayerFormula`` (per-layer arrays):
 ``.expr`` is the simplified SymPy expression; calling it evaluates with numpy/scipy;
-``Formula.torch(...)`` evaluates with torch; ``LayerFormula.log10(...)`` gives log10 as a sum of
-logs.  Arguments are validated from the symbols' assumptions (ValueError naming the rule).
+``Formula.torch(...)`` evaluates with torch; ``LayerFormula.log10(...)`` gives log10 in log-space.
+Arguments are validated from the symbols' assumptions (ValueError naming the rule); every face is
+evaluated in a float64-stable form (``theory._stable``) and returns the value of ``.expr`` to ~1e-13
+or raises: a ValueError naming the argument, or ``Float64RangeError`` (a ValueError) when the value
+is outside float64's range -- never NaN, inf or an underflowed 0.
 """
 
 from ._baselines import (
@@ -77,4 +80,5 @@ from ._sparsity import (
     sketch_parameter_count,
     theorem_5_1_sketch_size,
 )
+from ._stable import Float64RangeError
 from ._strength import algorithm_1_critical_strength, critical_strength_derivation

@@ -14,7 +14,7 @@ from ._layers import LayerFormula, l_idx, layer_product, layer_sum, layer_symbol
 from ._norms import JJ, KAPPA, LAM, RHO, G, S, lemma_4_4_derivation
 from ._numeric import Formula, stable_for_numbers
 from ._pruning import lemma_4_1_derivation
-from ._sparsity import sketch_counts_derivation
+from ._sparsity import MAX_EXACT_COUNT, sketch_counts_derivation
 from ._symbols import J, N, c_m, d, d1, d2, d_in, delta, j, l, m, n, p, r, rho, tau
 
 log_N = sp.Symbol("log_N", positive=True)  # ln(number of configurations), nats
@@ -70,6 +70,8 @@ def bounds_derivation() -> dict:
     counts = sketch_counts_derivation()
     naive = counts["naive_log_count"].subs({d1: D1[l_idx], d2: D2[l_idx], J: ALPHA[l_idx]})
     lemma_d_1 = _layer_gap(naive)
+    naive_numeric = counts["naive_log_count_numeric"].subs({d1: D1[l_idx], d2: D2[l_idx], J: ALPHA[l_idx]})
+    lemma_d_1_numeric = _layer_gap(naive_numeric)
     sketch = counts["sketch_log_count"].subs({j: JL[l_idx], p: PL[l_idx]})
     theorem_5_2 = _layer_gap(sketch)
     # Theorem 6.2: first layer ~ d_in n nonzeros, l middle layers ~ n^2, each sketched (j p ~ nonzeros)
@@ -89,6 +91,7 @@ def bounds_derivation() -> dict:
         layer_sum(D1[l_idx] * D2[l_idx] * c * sp.log(sp.Max(D1[l_idx], D2[l_idx])) ** 2) / m
     )  # noqa: E731
     ours_gap = ours_gap_of(chi)
+    ours_gap_numeric = ours_gap_of(lemma_4_1_derivation()["chi_numeric"])
     # its supremum over d > 0: chi decreases in d (derivative negative), so the sup is the limit d -> 0+
     chi_decreasing = sp.simplify(sp.diff(chi, d)).is_negative
     if not chi_decreasing:
@@ -116,6 +119,8 @@ def bounds_derivation() -> dict:
     }
     return {
         "lemma_d_1": lemma_d_1,
+        "lemma_d_1_numeric": lemma_d_1_numeric,
+        "ours_gap_numeric": ours_gap_numeric,
         "theorem_5_2": theorem_5_2,
         "theorem_5_2_margin": margin_5_2,
         "theorem_6_2": theorem_6_2,
@@ -133,7 +138,14 @@ lemma_d_1_gap = LayerFormula(
     lambda: bounds_derivation()["lemma_d_1"],
     (D1, D2, ALPHA),
     (r, m, delta),
-    "lemma-d.1: naive counting gap; alpha_l = nonzero bound per layer, r = values per entry.",
+    "lemma-d.1: naive counting gap (a difference of 0-1 risks, dimensionless; natural logs inside); alpha_l = "
+    "nonzero bound per layer, r = values per entry.  ValueError naming alpha_l when alpha_l > d1_l*d2_l and "
+    "d1_l*d2_l above 2**53.",
+    numeric=lambda: bounds_derivation()["lemma_d_1_numeric"],
+    constraints=[
+        (ALPHA[l_idx] <= D1[l_idx] * D2[l_idx], "alpha_l must be <= d1_l*d2_l (nonzeros must fit in the entries)"),
+        (D1[l_idx] * D2[l_idx] <= MAX_EXACT_COUNT, "d1_l*d2_l must be <= 2**53 (larger counts are not exact)"),
+    ],
 )
 theorem_5_2_gap = LayerFormula(
     "theorem_5_2_gap",
@@ -171,7 +183,8 @@ paper_ours_gap = LayerFormula(
     lambda: bounds_derivation()["ours_gap"],
     (D1, D2),
     (d, m),
-    "paper-compatible-ours [code]: sqrt((1/m) sum d1 d2 chi(d) ln^2 max(d1, d2)).",
+    "paper-compatible-ours [code]: sqrt((1/m) sum d1 d2 chi(d) ln^2 max(d1, d2)) (chi rationalised for numbers).",
+    numeric=lambda: bounds_derivation()["ours_gap_numeric"],
 )
 paper_ours_gap_ceiling = LayerFormula(
     "ours_gap_ceiling",

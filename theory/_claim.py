@@ -27,7 +27,9 @@ class Claim:
 
     ``results`` maps the name of each derived quantity to its simplified SymPy expression;
     ``paper_form`` holds what the paper, its code or THEORY.md writes, where known;
-    ``verdict`` is one of ``VERDICTS`` and ``evidence`` says why, in words a reader can follow.
+    ``verdict`` is one of ``VERDICTS`` and ``evidence`` says why, in words a reader can follow;
+    ``formulas`` maps the text of each SymPy expression written into ``evidence`` (``str(expr)``) to the
+    expression, so that a document can typeset it.
     """
 
     id: str
@@ -41,6 +43,7 @@ class Claim:
     checks: list[str] = field(default_factory=list)
     verdict: str = "pending"
     evidence: str = ""
+    formulas: dict[str, sp.Basic] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:

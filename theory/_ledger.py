@@ -8,6 +8,7 @@ numerics writes the file, theory reads it, nothing imports numerics).
 
 from __future__ import annotations
 
+import ast
 import json
 from functools import lru_cache
 from pathlib import Path
@@ -58,8 +59,17 @@ REQUIRED_IDS = (
 )
 
 
+#: every SymPy expression written into an evidence sentence, by its text (so that the derivations document can
+#: typeset it as mathematics: ``theory.docs``); filled while the claims are derived
+_EVIDENCE_FORMULAS: dict[str, sp.Basic] = {}
+
+
 def _s(expr) -> str:
-    return str(expr)
+    """``str(expr)`` for an evidence sentence; the expression is remembered by its text (``Claim.formulas``)."""
+    text = str(expr)
+    if isinstance(expr, sp.Basic) and expr.free_symbols:
+        _EVIDENCE_FORMULAS[text] = expr
+    return text
 
 
 def _pruning_claims() -> list[Claim]:
@@ -790,18 +800,47 @@ def _cache_file() -> Path:
     return root / f"ledger-{digest.hexdigest()[:16]}.pickle"
 
 
+def _load_cache(path: Path) -> list[Claim] | None:
+    """The cached claims at ``path``, or None when the file is absent, damaged or holds anything but claims.
+
+    The cache is a pickle, and unpickling can call any importable function; the file is read with an
+    unpickler that resolves only SymPy expression classes and ``theory._claim``'s records, so a planted
+    file cannot run code (it is rejected, and the ledger is derived again)."""
+    import io
+    import pickle
+
+    class _ClaimsOnly(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            if (module, name) in {("theory._claim", "Claim"), ("theory._claim", "Step")}:
+                return super().find_class(module, name)
+            if module.startswith("sympy."):
+                found = super().find_class(module, name)
+                if isinstance(found, type) and issubclass(found, sp.Basic):
+                    return found
+            raise pickle.UnpicklingError(f"the ledger cache may not refer to {module}.{name}")
+
+    try:
+        claims = _ClaimsOnly(io.BytesIO(path.read_bytes())).load()
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError, TypeError, IndexError):
+        return None
+    if not (isinstance(claims, list) and all(isinstance(c, Claim) for c in claims)):
+        return None
+    return claims
+
+
 def _derived_claims() -> list[Claim]:
     """All claims with their symbolic verdicts (no Monte-Carlo), from the cache when it is current."""
     import pickle
 
     path = _cache_file()
-    try:
-        return pickle.loads(path.read_bytes())
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
-        pass
+    cached = _load_cache(path)
+    if cached is not None:
+        return cached
     claims = (
         _pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims() + _baseline_claims() + _other_claims()
     )
+    for c in claims:
+        c.formulas = {text: expr for text, expr in _EVIDENCE_FORMULAS.items() if text in c.evidence}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
@@ -842,7 +881,73 @@ def _result_namespace() -> dict:
     return names
 
 
+#: the SymPy functions a result string may call (those the ledger's results use, and the elementary and
+#: special functions a closed form may hold); a parsed string can call nothing else
+SAFE_FUNCTIONS = frozenset(
+    {
+        "Abs", "And", "Eq", "Ge", "Gt", "KroneckerDelta", "Le", "Lt", "Max", "Min", "Mod", "Ne", "Not", "Or",
+        "Piecewise", "Product", "Sum", "acos", "asin", "atan", "betainc", "betainc_regularized", "binomial",
+        "ceiling", "cos", "cosh", "erf", "erfc", "exp", "factorial", "floor", "gamma", "log", "loggamma",
+        "sign", "sin", "sinh", "sqrt", "tan", "tanh",
+    }
+)  # fmt: skip
+#: constants a result string may name
+SAFE_CONSTANTS = frozenset({"E", "pi", "oo", "zoo", "nan", "I", "EulerGamma"})
+# what SymPy's own parsing transformations write into the code they evaluate (numbers, symbols, n!)
+_PARSER_NAMES = frozenset({"Integer", "Float", "Rational", "Symbol", "factorial"})
+_SAFE_NODES = (
+    ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Name, ast.Constant, ast.Tuple,
+    ast.Subscript, ast.Load, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.Mod, ast.USub, ast.UAdd,
+    ast.BitAnd, ast.BitOr, ast.Invert, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq,
+)  # fmt: skip
+
+
+def check_result_text(text: str) -> ast.Expression:
+    """Check that ``text`` is a SymPy expression as ``str(expr)`` writes one, and nothing else: numbers,
+    names (none starting with an underscore), arithmetic, comparisons, tuples, ``name[index]`` and calls of
+    ``SAFE_FUNCTIONS`` by name without keywords.  Attribute access, strings, lambdas, comprehensions, imports,
+    keywords and calls of anything else raise ValueError (one line), before any of it is evaluated."""
+    if not isinstance(text, str):
+        raise ValueError(f"parse_result: expected a string, got {type(text).__name__}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(f"parse_result: not an expression ({exc.msg}) in {text[:80]!r}") from None
+    for node in ast.walk(tree):
+        problem = None
+        if not isinstance(node, _SAFE_NODES):
+            problem = f"{type(node).__name__} is not allowed"
+        elif isinstance(node, ast.Name) and node.id.startswith("_"):
+            problem = f"the name {node.id!r} is not allowed"
+        elif isinstance(node, ast.Constant) and type(node.value) not in (int, float, bool):
+            problem = f"the constant {node.value!r} is not a number"
+        elif isinstance(node, ast.Call):
+            if not (isinstance(node.func, ast.Name) and node.func.id in SAFE_FUNCTIONS):
+                problem = f"calling {ast.unparse(node.func)!r} is not allowed"
+            elif node.keywords:
+                problem = "keyword arguments are not allowed"
+        elif isinstance(node, ast.Subscript) and not isinstance(node.value, ast.Name):
+            problem = "only name[index] subscripts are allowed"
+        if problem:
+            raise ValueError(
+                f"parse_result: {problem} in {text[:80]!r} (a result is numbers, symbols, arithmetic and calls "
+                f"of SymPy functions such as sqrt, log, Sum)"
+            )
+    return tree
+
+
 def parse_result(text: str) -> sp.Expr:
     """Parse a ``results`` string of the JSON ledger back into SymPy, with the ledger's own symbols
-    (so that ``gamma``, ``N``, ``E``-free names and per-layer ``S_l[l]`` mean what they meant)."""
-    return sp.parse_expr(text, local_dict=_result_namespace())
+    (so that ``gamma``, ``N``, ``E``-free names and per-layer ``S_l[l]`` mean what they meant).
+
+    The string is untrusted (ledger JSON is exchanged): it is checked by ``check_result_text`` before SymPy
+    sees it, and SymPy evaluates it with no Python builtins and only the whitelisted SymPy names, so no
+    code in it runs.  Returns a SymPy expression; raises ValueError for anything that is not one."""
+    check_result_text(text)
+    global_dict = {"__builtins__": {}}
+    for name in SAFE_FUNCTIONS | SAFE_CONSTANTS | _PARSER_NAMES:
+        global_dict[name] = getattr(sp, name)
+    try:
+        return sp.parse_expr(text, local_dict=dict(_result_namespace()), global_dict=global_dict)
+    except (TypeError, SyntaxError, NameError, AttributeError) as exc:
+        raise ValueError(f"parse_result: {text[:80]!r} is not a SymPy expression ({exc})") from None

@@ -14,7 +14,7 @@ import sympy as sp
 from ._claim import Step
 from ._layers import LayerFormula, l_idx, layer_product, layer_sum, layer_symbol
 from ._numeric import Formula
-from ._pruning import lemma_4_1_derivation
+from ._pruning import MAX_BETA_COUNT, lemma_4_1_derivation
 from ._symbols import A_norm, C, J, L, Psi, a, b, d, d1, d2, d_in, delta, lam, m, n, rank, rho, t
 
 row_i = sp.Symbol("i", positive=True, integer=True)
@@ -33,7 +33,21 @@ def offdiagonal_counts() -> dict:
     row_max = sp.Piecewise((d2, d1 > d2), (d2 - 1, True))
     col_max = sp.Piecewise((d1, d2 > d1), (d1 - 1, True))
     total = sp.expand(d1 * d2 - sp.Min(d1, d2))
-    return {"row_count(i)": row_count, "row_max": row_max, "col_max": col_max, "total": total}
+    # for numbers: d1 d2 overflows before the count does (d1 = d2 = 1e200); d1 d2 = min * max, so
+    # d1 d2 - min = min (max - 1), a product of nonnegative factors; proved on both orderings
+    total_factored = sp.Min(d1, d2) * (sp.Max(d1, d2) - 1)
+    s_ = sp.Symbol("s", nonnegative=True, integer=True)
+    for small, large in ((d1, d2), (d2, d1)):
+        ordered = {large: small + s_}
+        if sp.simplify((total - total_factored).xreplace(ordered)) != 0:
+            raise AssertionError("off-diagonal count: d1 d2 - min(d1, d2) != min(d1, d2) (max(d1, d2) - 1)")
+    return {
+        "row_count(i)": row_count,
+        "row_max": row_max,
+        "col_max": col_max,
+        "total": total,
+        "total_factored": total_factored,
+    }
 
 
 @cache
@@ -51,9 +65,17 @@ def lemma_4_2_derivation() -> dict:
     col_term = sp.sqrt(counts["col_max"] * s2)
     fourth_term = (counts["total"] * s4) ** sp.Rational(1, 4)
     gamma_l = C * (row_term + col_term + fourth_term)
+    s2n, s4n = moments["numeric"]["E_Delta2"], moments["numeric"]["E_Delta4"]
+    gamma_numeric = C * (
+        sp.sqrt(counts["row_max"] * s2n)
+        + sp.sqrt(counts["col_max"] * s2n)
+        + (counts["total_factored"] * s4n) ** sp.Rational(1, 4)
+    )
     # the same bracket ignoring the kept diagonal (what a proof that forgets Remark 4.1 writes)
     gamma_full = C * (sp.sqrt(d2 * s2) + sp.sqrt(d1 * s2) + (d1 * d2 * s4) ** sp.Rational(1, 4))
-    markov_fail = sp.simplify((lam * sp.Symbol("G", positive=True)) ** -1 * sp.Symbol("G", positive=True))
+    markov_ratio = sp.simplify((lam * sp.Symbol("G", positive=True)) ** -1 * sp.Symbol("G", positive=True))
+    # a probability is also at most 1: the bound is min(1, 1/lam), informative only for lam > 1
+    markov_fail = sp.Min(1, markov_ratio)
     steps = [
         Step(
             "Lemma B.1 (Latala): E||X|| \\le C[max_i \\sqrt{\\sum_j E X_{ij}^2} + max_j \\sqrt{\\sum_i E X_{ij}^2} + (\\sum_{ij} E X_{ij}^4)^{1/4}]"
@@ -63,9 +85,16 @@ def lemma_4_2_derivation() -> dict:
         Step("Largest column count:", counts["col_max"]),
         Step("Off-diagonal entries in total:", counts["total"]),
         Step("With E[\\Delta^2], E[\\Delta^4] from Lemma 4.1, \\Gamma_l =", gamma_l),
-        Step("Markov: P(||\\Delta|| \\ge \\lambda \\Gamma) \\le E||\\Delta||/(\\lambda\\Gamma) \\le", markov_fail),
+        Step("Markov: P(||\\Delta|| \\ge \\lambda \\Gamma) \\le E||\\Delta||/(\\lambda\\Gamma) \\le", markov_ratio),
+        Step("A probability is at most 1 as well, so the bound is", markov_fail),
     ]
-    return {"Gamma": gamma_l, "Gamma_no_diagonal": gamma_full, "markov_failure": markov_fail, "steps": steps}
+    return {
+        "Gamma": gamma_l,
+        "Gamma_numeric": gamma_numeric,
+        "Gamma_no_diagonal": gamma_full,
+        "markov_failure": markov_fail,
+        "steps": steps,
+    }
 
 
 lemma_4_2_gamma = Formula(
@@ -73,14 +102,18 @@ lemma_4_2_gamma = Formula(
     "lemma-4.2",
     lambda: lemma_4_2_derivation()["Gamma"],
     (d1, d2, d, Psi, C),
-    "lemma-4.2: Gamma_l >= E||A - Ahat||_2 for a d1 x d2 layer, diagonal kept (C = Latala's constant).",
+    "lemma-4.2: Gamma_l >= E||A - Ahat||_2 for a d1 x d2 layer, diagonal kept (C = Latala's constant); in the "
+    "units of the entries (sqrt(Psi)).  Evaluated with d1 d2 - min(d1, d2) = min(d1, d2) (max(d1, d2) - 1) and "
+    "products in log-space, so d1 = 10**200 works; Float64RangeError (a ValueError) if Gamma itself overflows.",
+    numeric=lambda: lemma_4_2_derivation()["Gamma_numeric"],
 )
 lemma_4_2_markov_failure = Formula(
     "markov_failure",
     "lemma-4.2",
     lambda: lemma_4_2_derivation()["markov_failure"],
     (lam,),
-    "lemma-4.2: P(||Delta||_2 >= lam * Gamma) <= 1/lam (Markov; lam > 0).",
+    "lemma-4.2: P(||Delta||_2 >= lam * Gamma) <= min(1, 1/lam) (Markov, and a probability is at most 1: the "
+    "bound says something only for lam > 1; lam > 0, dimensionless).",
 )
 
 # ---------------------------------------------------------------------------------------
@@ -132,11 +165,24 @@ lemma_b_2_bound = LayerFormula(
 
 
 def lemma_b_2_condition(spectral_norms, perturbation_norms):
-    """lemma-b.2: the lemma's condition ||U_l||_2 <= ||A_l||_2 / L, per layer (boolean array)."""
-    import numpy as np
+    """lemma-b.2: the lemma's condition ||U_l||_2 <= ||A_l||_2 / L, per layer (boolean array of length L).
 
-    s = np.asarray(spectral_norms, dtype=float)
-    u = np.asarray(perturbation_norms, dtype=float)
+    ``spectral_norms`` (||A_l||_2 > 0) and ``perturbation_norms`` (||U_l||_2 >= 0): 1-D, one finite value per
+    layer, in the same units.  Raises ValueError naming the argument for NaN, infinite or negative norms (and
+    a zero spectral norm), or mismatched shapes."""
+
+    from ._numeric import validate_argument
+
+    checked = []
+    for label, symbol, values in (
+        ("spectral_norms", S.label, spectral_norms),
+        ("perturbation_norms", U.label, perturbation_norms),
+    ):
+        try:
+            checked.append(validate_argument(symbol, values))
+        except ValueError as exc:
+            raise ValueError(f"lemma_b_2_condition: {label} ({exc})") from None
+    s, u = checked
     if s.shape != u.shape or s.ndim != 1:
         raise ValueError("spectral_norms and perturbation_norms must be 1-D with one value per layer")
     return u <= s / s.size
@@ -230,6 +276,15 @@ def condition_c_1_derivation() -> dict:
     # exact: for x uniform on S^{n-1}, <v, x>^2 ~ Beta(1/2, (n-1)/2), so
     # P(|<v,x>| >= t) = P(Beta(1/2,(n-1)/2) >= t^2) = I_{1-t^2}((n-1)/2, 1/2)
     exact_tail = sp.betainc_regularized((n - 1) / 2, sp.Rational(1, 2), 0, 1 - t**2)
+    # over every t > 0 and n >= 1: |<v, x>| <= ||v|| ||x|| = 1 (Cauchy-Schwarz), so the tail is exactly 0 for
+    # t > 1; on S^0 = {-1, 1} (n = 1) |<v, x>| = 1, so it is 1 for t <= 1
+    sphere_tail = sp.Piecewise((0, t > 1), (1, sp.Eq(n, 1)), (exact_tail, True))
+    # for numbers, 1 - t^2 = (1 - t)(1 + t): no cancellation as t -> 1
+    if sp.expand((1 - t) * (1 + t) - (1 - t**2)) != 0:
+        raise AssertionError("condition C.1: (1 - t)(1 + t) != 1 - t^2")
+    sphere_tail_numeric = sphere_tail.xreplace({exact_tail: exact_tail.func(*exact_tail.args[:3], (1 - t) * (1 + t))})
+    # Lemma C.1's t is real only when the union bound exceeds delta at t = 0: m r a > delta
+    t_exists = sp.solve(sp.log(a * m * rank / delta) > 0, a)
     # check the exact tail for n = 3 (Archimedes: the first coordinate is uniform on [-1, 1])
     s_ = sp.Symbol("s", positive=True)
     n3_density = sp.Rational(1, 2)  # uniform on [-1, 1]
@@ -241,6 +296,11 @@ def condition_c_1_derivation() -> dict:
         Step("\\kappa = \\min(1, t\\sqrt{r}):", kappa),
         Step("Released code: 1 - m e^{-t^2 d_{in}} = 0.99 (a = b = 1, factor r dropped) gives t =", t_code),
         Step("Exact tail for x uniform on the sphere S^{n-1}: ", exact_tail),
+        Step(
+            "|<v, x>| \\le 1 (Cauchy-Schwarz), and S^0 = \\{-1, 1\\}: over all t > 0 and n \\ge 1 the tail is",
+            sphere_tail,
+        ),
+        Step("t > 0 solves the union-bound equation only when m r a > \\delta (else the log is \\le 0):", t_exists),
         Step("check at n = 3 (first coordinate uniform on [-1, 1]): tail 2\\int_t^1 \\tfrac12 ds =", n3_tail),
     ]
     return {
@@ -249,6 +309,8 @@ def condition_c_1_derivation() -> dict:
         "t_code": t_code,
         "kappa": kappa,
         "exact_sphere_tail": exact_tail,
+        "sphere_tail": sphere_tail,
+        "sphere_tail_numeric": sphere_tail_numeric,
         "n3_tail": n3_tail,
         "steps": steps,
     }
@@ -264,16 +326,31 @@ condition_c_1_tail = Formula(
 condition_c_1_sphere_tail = Formula(
     "exact_sphere_tail",
     "condition-c.1",
-    lambda: condition_c_1_derivation()["exact_sphere_tail"],
+    lambda: condition_c_1_derivation()["sphere_tail"],
     (t, n),
-    "condition-c.1: exact P(|<v,x>| >= t) for x uniform on S^{n-1} (0 < t < 1, n >= 2).",
+    "condition-c.1: exact P(|<v,x>| >= t) for x uniform on S^{n-1} (t > 0, n >= 1; a probability): "
+    "I_{1-t^2}((n-1)/2, 1/2), exactly 0 for t > 1 (|<v,x>| <= 1) and 1 on S^0 (n = 1, t <= 1).  Raises "
+    "ValueError for n > 10**7 (outside the validated range) and Float64RangeError below 2.2e-308.",
+    numeric=lambda: condition_c_1_derivation()["sphere_tail_numeric"],
+    constraints=[
+        (n <= MAX_BETA_COUNT, f"n must be <= {MAX_BETA_COUNT} (the range the incomplete beta is validated on)")
+    ],
 )
 condition_c_1_t = Formula(
     "t",
     "lemma-c.1",
     lambda: condition_c_1_derivation()["t"],
     (m, rank, d_in, a, b, delta),
-    "lemma-c.1: t with m r a exp(-b t^2 d_in) = delta (Lemma C.1 holds for all m points w.p. >= 1 - delta).",
+    "lemma-c.1: t with m r a exp(-b t^2 d_in) = delta (Lemma C.1 holds for all m points w.p. >= 1 - delta); "
+    "dimensionless (a cosine).  Raises ValueError naming a, m, r_A and delta when a*m*r_A <= delta: then the "
+    "union bound is below delta already at t = 0 and no t > 0 solves the equation.",
+    constraints=[
+        (
+            a * m * rank > delta,
+            "a*m*r_A must exceed delta: otherwise m r_A a exp(-b t^2 d_in) = delta has no solution t > 0 "
+            "(the union bound is below delta already at t = 0)",
+        )
+    ],
 )
 condition_c_1_t_code = Formula(
     "t_code",

@@ -16,9 +16,17 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from ._stable import (
+    FLOAT64_TINY,
+    Float64RangeError,
+    NotPositive,
+    compile_numpy,
+    compile_torch,
+    log_form,
+    value_form,
+    zero_condition,
+)
 from ._symbols import UNIT_INTERVAL
-
-_NUMPY_MODULES = ["scipy", "numpy"]
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
@@ -66,24 +74,125 @@ def _worst(arr: np.ndarray, bad: np.ndarray) -> str:
     return repr(float(np.atleast_1d(arr)[np.atleast_1d(bad)][0]))
 
 
-class Formula:
+class _Checked:
+    """What ``Formula`` and ``LayerFormula`` share: the constraints between arguments and the range check of a
+    computed value (NaN, inf, a 0 that is not structurally 0, a subnormal number: each a one-line error)."""
+
+    name: str
+    _log10_hint: str = ""
+
+    def _label(self) -> str:
+        claim_id = getattr(self, "claim_id", None)
+        return f"{self.name} ({claim_id})" if claim_id else self.name
+
+    def _compile_checks(self, args, numeric: sp.Expr, constraints) -> None:
+        self._constraint_fns = [(compile_numpy(args, rel), msg) for rel, msg in constraints]
+        # compiled on the first value that needs them (a 0, inf or NaN)
+        self._check_args, self._check_source = list(args), numeric
+        self._zero_fn_cache, self._log10_fn_cache = None, False
+
+    @property
+    def _zero_fn(self):
+        if self._zero_fn_cache is None:
+            self._zero_fn_cache = compile_numpy(self._check_args, zero_condition(self._check_source))
+        return self._zero_fn_cache
+
+    @property
+    def _log10_fn(self):
+        if self._log10_fn_cache is False:
+            try:
+                form = stable_for_numbers(log_form(self._check_source)) / sp.log(10)
+                self._log10_fn_cache = compile_numpy(self._check_args, form)
+            except NotPositive:
+                self._log10_fn_cache = None
+        return self._log10_fn_cache
+
+    def _check_constraints(self, names, arrays) -> None:
+        for fn, message in self._constraint_fns:
+            with np.errstate(all="ignore"):
+                held = np.asarray(fn(*arrays), dtype=bool)
+            if not held.all():
+                raise ValueError(f"{self._label()}: {message} (got {self._describe(names, arrays, held, False)})")
+
+    def _describe(self, names, arrays, mask, bad_value) -> str:
+        """The arguments at the first element where ``mask`` is ``bad_value``."""
+        flat = np.flatnonzero(np.atleast_1d(mask) == bad_value)
+        first = int(flat[0]) if flat.size else 0
+        shape = np.shape(mask)
+        parts = []
+        for nm, arr in zip(names, arrays):
+            arr = np.asarray(arr)
+            if arr.ndim == 1 and not shape:
+                parts.append(f"{nm}={[float(v) for v in arr]}")
+                continue
+            value = np.broadcast_to(arr, shape).flat[first] if shape else arr
+            parts.append(f"{nm}={float(value)!r}")
+        return ", ".join(parts)
+
+    def _check_range(self, out: np.ndarray, names, arrays) -> None:
+        finite = np.isfinite(out)
+        with np.errstate(all="ignore"):
+            tiny = finite & (np.abs(out) < FLOAT64_TINY)
+        if finite.all() and not tiny.any():
+            return
+        if np.isnan(out).any():
+            where = self._describe(names, arrays, np.isnan(out), True)
+            raise ValueError(f"{self._label()}: no real value at {where} (the closed form is not defined there)")
+        with np.errstate(all="ignore"):
+            structural = np.broadcast_to(np.asarray(self._zero_fn(*arrays), dtype=bool), out.shape)
+        underflow = tiny & ~((out == 0) & structural)
+        overflow = ~finite
+        for mask, what in ((overflow, "above 1.8e308: it overflows"), (underflow, "below 2.2e-308: it underflows")):
+            if mask.any():
+                where = self._describe(names, arrays, mask, True)
+                size = ""
+                if self._log10_fn is not None:
+                    with np.errstate(all="ignore"):
+                        log10 = np.broadcast_to(np.asarray(self._log10_fn(*arrays), dtype=float), out.shape)
+                    first = log10[mask].flat[0] if log10.ndim else float(log10)
+                    if np.isfinite(first):
+                        size = f" (about 10^{first:.4g})"
+                raise Float64RangeError(
+                    f"{self._label()}: the value at {where} is outside float64's range{size}, {what}{self._log10_hint}"
+                )
+
+
+class Formula(_Checked):
     """A derived closed form with validated numpy and torch evaluators.
 
-    ``claim_id`` names the paper statement it belongs to; ``args`` fixes the order of
-    positional arguments (keyword arguments use the symbol names).
+    ``claim_id`` names the paper statement it belongs to; ``args`` fixes the order of positional arguments
+    (keyword arguments use the symbol names).  ``numeric`` (optional) is an expression equal to ``expr``
+    written for float64 (a rationalised difference, a Stirling form), derived and proved equal where the
+    result is derived; both faces evaluate ``value_form`` of it (``theory._stable``).  ``constraints`` are
+    ``(relation, message)`` pairs between the arguments outside which the closed form has no meaning (a
+    ValueError naming them).  A value outside float64's normal range raises ``Float64RangeError`` (a
+    ValueError); NaN, inf and an underflow to 0 are never returned.
     """
 
-    def __init__(self, name: str, claim_id: str, expr, args: Sequence[sp.Symbol], doc: str = ""):
-        """``expr`` is a SymPy expression or a zero-argument callable that derives it
+    def __init__(
+        self,
+        name: str,
+        claim_id: str,
+        expr,
+        args: Sequence[sp.Symbol],
+        doc: str = "",
+        *,
+        numeric=None,
+        constraints: Sequence[tuple[Any, str]] = (),
+    ):
+        """``expr`` and ``numeric`` are SymPy expressions or zero-argument callables that derive them
         (called once, on first use, so that importing ``theory`` stays cheap)."""
         self.name = name
         self.claim_id = claim_id
         self._expr = expr if isinstance(expr, sp.Basic) else None
         self._factory = None if isinstance(expr, sp.Basic) else expr
+        self._numeric_factory = numeric
         self.args = tuple(args)
+        self.constraints = tuple(constraints)
         self.__doc__ = doc or f"{claim_id}: {name}"
         self._np = None
         self._torch = None
+        self._numeric = None
 
     @property
     def expr(self) -> sp.Expr:
@@ -95,6 +204,20 @@ class Formula:
                 raise TypeError(f"{self.name}: expression uses symbols not in args: {sorted(s.name for s in missing)}")
             self._expr = expr
         return self._expr
+
+    @property
+    def numeric(self) -> sp.Expr:
+        """The float64 form both faces evaluate: ``value_form`` of ``numeric`` (or of ``expr``)."""
+        if self._numeric is None:
+            source = self.expr
+            if self._numeric_factory is not None:
+                source = sp.sympify(
+                    self._numeric_factory() if callable(self._numeric_factory) else self._numeric_factory
+                )
+            source = stable_for_numbers(source)
+            self._numeric = stable_for_numbers(value_form(source))
+            self._compile_checks(self.args, source, self.constraints)
+        return self._numeric
 
     # -- argument handling ----------------------------------------------------------
     def _bind(self, values: tuple, kwargs: dict) -> list:
@@ -113,38 +236,56 @@ class Formula:
         return [bound[s.name] for s in self.args]
 
     def __call__(self, *values, **kwargs) -> np.ndarray | float:
-        """Evaluate with numpy/scipy after validating every argument."""
+        """Evaluate with numpy/scipy after validating every argument.
+
+        Raises ValueError (an argument breaks its symbol's assumptions or a stated constraint, or the closed
+        form has no real value) and ``Float64RangeError`` (a ValueError: the value is outside float64's range).
+        """
         ordered = self._bind(values, kwargs)
         arrays = [validate_argument(s, v) for s, v in zip(self.args, ordered)]
+        numeric = self.numeric
+        names = [s.name for s in self.args]
+        self._check_constraints(names, arrays)
         if self._np is None:
-            self._np = sp.lambdify(self.args, stable_for_numbers(self.expr), modules=_NUMPY_MODULES)
-        out = np.asarray(self._np(*arrays), dtype=float)
+            self._np = compile_numpy(self.args, numeric)
+        with np.errstate(all="ignore"):
+            out = np.asarray(self._np(*arrays), dtype=float)
         if arrays:
-            out = np.broadcast_to(out, np.broadcast_shapes(*(a.shape for a in arrays))).copy()
+            out = np.broadcast_to(out, np.broadcast_shapes(out.shape, *(a.shape for a in arrays))).copy()
+        self._check_range(out, names, arrays)
         return float(out) if out.ndim == 0 else out
 
     def torch(self, *values, **kwargs):
-        """Evaluate with torch (CPU or CUDA tensors); arguments are validated the same way."""
+        """Evaluate with torch (CPU or CUDA tensors); arguments and the result are checked as in ``__call__``.
+
+        The same float64 form as the numpy face, every function bound to torch (the regularised incomplete
+        beta, which torch lacks, is scipy's on the CPU, returned on the arguments' device without gradient)."""
         import torch
 
         ordered = self._bind(values, kwargs)
-        tensors = []
+        tensors, arrays = [], []
         for s, v in zip(self.args, ordered):
             if isinstance(v, torch.Tensor):
-                validate_argument(s, v.detach().cpu().numpy())
+                arrays.append(validate_argument(s, v.detach().cpu().numpy()))
                 tensors.append(v)
             else:
-                tensors.append(torch.as_tensor(validate_argument(s, v), dtype=torch.float64))
+                arrays.append(validate_argument(s, v))
+                tensors.append(torch.as_tensor(arrays[-1], dtype=torch.float64))
+        numeric = self.numeric
+        names = [s.name for s in self.args]
+        self._check_constraints(names, arrays)
         if self._torch is None:
-            self._torch = sp.lambdify(self.args, self.expr, modules="torch")
+            self._torch = compile_torch(self.args, numeric)
         out = self._torch(*tensors)
-        if not isinstance(out, torch.Tensor):
-            ref = tensors[0] if tensors else None
-            out = torch.as_tensor(
-                out,
-                dtype=ref.dtype if ref is not None else torch.float64,
-                device=ref.device if ref is not None else None,
-            )
+        ref = tensors[0] if tensors else None
+        out = torch.as_tensor(
+            out,
+            dtype=ref.dtype if ref is not None and ref.is_floating_point() else torch.float64,
+            device=ref.device if ref is not None else None,
+        )
+        if tensors:
+            out = out.expand(torch.broadcast_shapes(out.shape, *(t.shape for t in tensors)))
+        self._check_range(out.detach().cpu().numpy().astype(float), names, arrays)
         return out
 
     def __repr__(self) -> str:

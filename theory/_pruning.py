@@ -42,6 +42,21 @@ def lemma_4_1_derivation() -> dict:
     prune = _expect(PRUNE_PROBABILITY_GIVEN_ENTRY)
     keep = sp.simplify(1 - prune)
     moments = {power: _expect(x**power * PRUNE_PROBABILITY_GIVEN_ENTRY) for power in (1, 2, 3, 4)}
+    # for numbers, each in u = 1 + 2/d (d/(d+2) = 1/u: no d**(3/2) overflowing at d = 1e210) and the keep
+    # probability rationalised: 1 - s with s = sqrt(d/(d+2)) cancels for large d (0 at d = 1e17), while
+    # 1 - s = (1 - s^2)/(1 + s) = (2/(d+2))/(1 + s) is a quotient of positive terms; each proved equal here
+    u_ = 1 + 2 / d
+    numeric = {
+        "P_pruned": u_ ** sp.Rational(-1, 2),
+        "chi": 2 / ((d + 2) * (1 + u_ ** sp.Rational(-1, 2))),
+        "E_Delta2": Psi * u_ ** sp.Rational(-3, 2),
+        "E_Delta4": 3 * Psi**2 * u_ ** sp.Rational(-5, 2),
+    }
+    derived = {"P_pruned": prune, "chi": keep, "E_Delta2": moments[2], "E_Delta4": moments[4]}
+    for key, form in numeric.items():
+        if sp.simplify(derived[key] - form) != 0:
+            raise AssertionError(f"lemma 4.1: the evaluation form of {key} is not equal to the derived result")
+    keep_numeric = numeric["chi"]
     variance = sp.simplify(moments[2] - moments[1] ** 2)
     # the kept entries: E[A^2 | kept] P(kept), for the norm of the pruned matrix itself
     kept_second = sp.simplify(Psi - moments[2])
@@ -50,6 +65,8 @@ def lemma_4_1_derivation() -> dict:
         Step("Assumption 3.1: the entry is N(0, Psi), with density", gaussian_density(Psi)),
         Step("P(pruned) = \\int e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", prune),
         Step("P(kept) = \\chi(d) = 1 - P(pruned) =", keep),
+        Step("Rationalised for evaluation (1 - s = (1 - s^2)/(1 + s), equal by SymPy): \\chi(d) =", keep_numeric),
+        Step("and the moments in u = 1 + 2/d for evaluation (equal by SymPy): E[\\Delta^2] =", numeric["E_Delta2"]),
         Step(
             "\\Delta = A\\,\\mathbf{1}[pruned]; E[\\Delta] = \\int x e^{-x^2/(d\\Psi)} \\phi_\\Psi(x) dx =", moments[1]
         ),
@@ -68,6 +85,8 @@ def lemma_4_1_derivation() -> dict:
     return {
         "P_pruned": prune,
         "chi": keep,
+        "chi_numeric": keep_numeric,
+        "numeric": numeric,
         "E_Delta": moments[1],
         "E_Delta2": moments[2],
         "E_Delta3": moments[3],
@@ -98,6 +117,7 @@ lemma_4_1_prune_probability = Formula(
     _lemma_4_1("P_pruned"),
     (d,),
     "lemma-4.1: P(pruned) of an off-diagonal entry under Assumption 3.1 (d > 0).",
+    numeric=lambda: lemma_4_1_derivation()["numeric"]["P_pruned"],
 )
 #: Lemma 4.1: chi(d) = P(kept).
 lemma_4_1_keep_probability = Formula(
@@ -105,7 +125,9 @@ lemma_4_1_keep_probability = Formula(
     "lemma-4.1",
     _lemma_4_1("chi"),
     (d,),
-    "lemma-4.1: chi(d) = P(kept) of an off-diagonal entry under Assumption 3.1 (d > 0).",
+    "lemma-4.1: chi(d) = P(kept) of an off-diagonal entry under Assumption 3.1 (d > 0); evaluated in the "
+    "rationalised form 2/((d+2)(1+sqrt(d/(d+2)))) (no cancellation: chi(1e17) = 1e-17 to full precision).",
+    numeric=_lemma_4_1("chi_numeric"),
 )
 lemma_4_1_mean = Formula(
     "E_Delta",
@@ -120,6 +142,7 @@ lemma_4_1_second_moment = Formula(
     _lemma_4_1("E_Delta2"),
     (d, Psi),
     "lemma-4.1: E[Delta_ij^2] for an off-diagonal entry (d > 0, Psi > 0).",
+    numeric=lambda: lemma_4_1_derivation()["numeric"]["E_Delta2"],
 )
 lemma_4_1_fourth_moment = Formula(
     "E_Delta4",
@@ -127,6 +150,7 @@ lemma_4_1_fourth_moment = Formula(
     _lemma_4_1("E_Delta4"),
     (d, Psi),
     "lemma-4.1: E[Delta_ij^4] for an off-diagonal entry (d > 0, Psi > 0).",
+    numeric=lambda: lemma_4_1_derivation()["numeric"]["E_Delta4"],
 )
 
 
@@ -149,17 +173,22 @@ def lemma_d_2_derivation() -> dict:
     probability = sp.simplify(sp.integrate(gaussian_density(Psi), (x, -threshold, threshold)))
     tail_sum = sp.Sum(sp.binomial(n, i) * q**i * (1 - q) ** (n - i), (i, k, n))
     tail_beta = sp.betainc_regularized(k, n - k + 1, 0, q)
+    # a Bin(n, q) count lies in {0, ..., n}: P(count >= 0) = 1 and P(count >= k) = 0 for k > n (the sum over
+    # the support {k, ..., n} is empty); I_q(k, n - k + 1) covers 1 <= k <= n
+    tail = sp.Piecewise((1, sp.Eq(k, 0)), (0, k > n), (tail_beta, True))
     steps = [
         Step("Solve e^{-x^2/(d\\Psi)} = p_{min} for x > 0: the threshold T =", threshold),
         Step("P(|A| \\le T) = \\int_{-T}^{T} \\phi_\\Psi(x) dx =", probability),
         Step("Count of such entries among n i.i.d. entries ~ Bin(n, q); P(count \\ge k) =", tail_sum),
         Step("The same tail as a regularised incomplete beta function:", tail_beta),
+        Step("Over all k >= 0 (a count lies in 0..n: certain for k = 0, impossible for k > n):", tail),
     ]
     return {
         "threshold": threshold,
         "P_below_threshold": probability,
         "tail_sum": tail_sum,
         "tail_beta": tail_beta,
+        "tail": tail,
         "steps": steps,
     }
 
@@ -196,11 +225,19 @@ lemma_d_2_probability = Formula(
     (d, p_min),
     "lemma-d.2: P(pruning probability >= p_min) for A ~ N(0, Psi) (d > 0, 0 < p_min < 1).",
 )
+#: the largest n the incomplete beta of the binomial tail and the sphere tail is evaluated for (validated
+#: against an independent 50-digit continued fraction up to there, tests/theory/test_domain.py)
+MAX_BETA_COUNT = 10**7
+
 #: Lemma D.2/D.3: P(Bin(n, q) >= k) as the regularised incomplete beta I_q(k, n-k+1), 1 <= k <= n.
 binomial_upper_tail = Formula(
     "tail_beta",
     "lemma-d.2",
-    lambda: lemma_d_2_derivation()["tail_beta"],
+    lambda: lemma_d_2_derivation()["tail"],
     (n, k, q),
-    "lemma-d.2: P(Bin(n, q) >= k) = I_q(k, n-k+1) (integers 1 <= k <= n, 0 < q < 1).",
+    "lemma-d.2: P(Bin(n, q) >= k) = I_q(k, n-k+1) for integers 1 <= k <= n, 1 for k = 0 and exactly 0 for k > n "
+    "(0 < q < 1); a probability, dimensionless.  Raises ValueError for n > 10**7 (outside the validated range).",
+    constraints=[
+        (n <= MAX_BETA_COUNT, f"n must be <= {MAX_BETA_COUNT} (the range the incomplete beta is validated on)")
+    ],
 )

@@ -3,6 +3,9 @@
 
 One section per ledger entry: statement, assumptions, derivation steps (rendered with
 ``sympy.latex``), derived results, the paper's form where known, the checks run, verdict and evidence.
+Results are named mathematically (``E_Delta2`` is typeset E[Delta_ij^2], ``RESULT_NAMES``), and the formulas
+inside the evidence sentences are typeset with ``sympy.latex`` of the expressions they were written from
+(``Claim.formulas``), never as Python strings.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 import sympy as sp
 
 from ._claim import Claim
+from ._cli import run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
@@ -66,6 +70,128 @@ def tex_escape(text: str) -> str:
     return "".join(repl.get(ch, ch) for ch in text)
 
 
+#: the ledger's result keys as mathematics (a key not listed is typeset from its name by SymPy)
+RESULT_NAMES = {
+    "prune_probability_given_entry": r"P(\text{pruned} \mid A_{ij} = x)",
+    "P_pruned": r"P(\text{pruned})",
+    "chi": r"\chi(d)",
+    "dP_pruned/dd": r"\frac{d\,P(\text{pruned})}{d\,d}",
+    "E_Delta": r"E[\Delta_{ij}]",
+    "E_Delta2": r"E[\Delta_{ij}^2]",
+    "E_Delta3": r"E[\Delta_{ij}^3]",
+    "E_Delta4": r"E[\Delta_{ij}^4]",
+    "Var_Delta": r"\operatorname{Var}[\Delta_{ij}]",
+    "dE_Delta2/dd": r"\frac{d\,E[\Delta_{ij}^2]}{d\,d}",
+    "Gamma": r"\Gamma_l",
+    "Gamma_no_diagonal": r"\Gamma_l^{\text{no diagonal}}",
+    "markov_failure": r"P(\|\Delta\|_2 \ge \lambda \Gamma)",
+    "bound": r"\text{bound}",
+    "failure": r"P(\text{failure})",
+    "rounding_error": r"\|\hat A - \tilde A\|_2",
+    "rho_max": r"\rho_{\max}",
+    "paper_rounding_error": r"\|\hat A - \tilde A\|_2^{\text{paper}}",
+    "growth": r"(1 + 1/L)^L",
+    "growth_limit": r"\lim_{L \to \infty} (1 + 1/L)^L",
+    "sketch_size": r"m",
+    "expected_survivors": r"E[\#\text{survivors}]",
+    "expected_row_nonzeros": r"E[j_r]",
+    "expected_col_nonzeros": r"E[j_c]",
+    "row_bound": r"j_r^{\text{bound}}",
+    "col_bound": r"j_c^{\text{bound}}",
+    "gap": r"\text{gap}",
+    "margin": r"\gamma_{\min}",
+    "sketch_entries": r"m^2",
+    "sketch_log_count": r"\ln N_{\text{sketch}}",
+    "naive_log_count": r"\ln N_{\text{naive}}",
+    "sketch_over_naive_lower": r"\ln N_{\text{sketch}} / \ln N_{\text{naive}}",
+    "gap_from_nonzeros": r"\text{gap}(q_{\text{nnz}})",
+    "tail": r"P(|\langle v, x \rangle| \ge t)",
+    "exact_sphere_tail": r"P_{S^{n-1}}(|\langle v, x \rangle| \ge t)",
+    "n3_tail": r"P_{S^{2}}(|\langle v, x \rangle| \ge t)",
+    "t": r"t",
+    "t_code": r"t_{\text{code}}",
+    "kappa": r"\kappa",
+    "tau": r"\tau",
+    "tau_log_N": r"\tau(\ln N)",
+    "threshold": r"T",
+    "P_below_threshold": r"P(|A| \le T)",
+    "tail_sum": r"P(\operatorname{Bin}(n, q) \ge k)",
+    "tail_beta": r"I_q(k, n - k + 1)",
+    "max_load": r"\max_i \text{load}_i",
+    "literature": r"\text{bound}_{\text{literature}}",
+    "code": r"\text{bound}_{\text{code}}",
+    "lpq_1_2_minus_frobenius_squared": r"\operatorname{lpq}(A, 1, 2)^2 - \|A\|_F^2",
+    "norm21_squared_minus_frobenius_squared": r"\|A^T\|_{2,1}^2 - \|A\|_F^2",
+    "ours_over_theorem_5_2": r"\text{Ours} / \text{Theorem 5.2}",
+    "c_m_star_p784_j8_r65536": r"c_m^{*}(p = 784,\ j = 8,\ r = 2^{16})",
+    "phase_transition_c_m_squared": r"c_m^2\ (\ell_1 \text{ phase transition})",
+}
+
+
+def result_name(key: str) -> str:
+    """Derivations document (issue 12): LaTeX (math mode, a str) for a ledger result key -- ``RESULT_NAMES``,
+    else SymPy's rendering of the key as a symbol.  Raises nothing."""
+    if key in RESULT_NAMES:
+        return RESULT_NAMES[key]
+    return sp.latex(sp.Symbol(re.sub(r"[^A-Za-z0-9_]", "_", key)))
+
+
+def _identifier_pattern(word: str) -> re.Pattern:
+    return re.compile(r"(?<![A-Za-z0-9_])" + re.escape(word) + r"(?![A-Za-z0-9_(])")
+
+
+_GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "kappa", "lambda", "lam", "mu", "rho", "sigma", "tau", "chi",
+    "psi", "Psi", "Gamma", "Delta", "phi",
+}  # fmt: skip
+#: a subscripted name typed in a sentence (Gamma_l, A_ij, d_in, c_m): a single letter or Greek name, a short index
+_SUBSCRIPTED = re.compile(
+    r"(?<![A-Za-z0-9_\\])([A-Za-z]|"
+    + "|".join(sorted(_GREEK, key=len, reverse=True))
+    + r")_([A-Za-z0-9]{1,3})(?![A-Za-z0-9_(])"
+)
+
+
+def _subscripted_tex(base: str, index: str) -> str:
+    base = {"lam": "lambda"}.get(base, base)
+    return sp.latex(sp.Symbol(f"{base}_{index}"))
+
+
+def evidence_tex(c: Claim, text: str | None = None) -> str:
+    """Derivations document (issue 12): a sentence of ``c`` (its evidence by default) as LaTeX text (a str):
+    the SymPy expressions it was written from
+    (``c.formulas``) typeset with ``sympy.latex``, result keys that are identifiers (``E_Delta2``) as their
+    mathematical names, subscripted names (``Gamma_l``, ``A_ij``) as symbols, and the rest escaped as text."""
+    text = c.evidence if text is None else text
+    spans: list[tuple[int, int, str]] = []
+    taken = [False] * len(text)
+
+    def claim_span(start: int, end: int, latex: str) -> None:
+        if not any(taken[start:end]):
+            spans.append((start, end, latex))
+            taken[start:end] = [True] * (end - start)
+
+    for formula in sorted(c.formulas, key=len, reverse=True):
+        latex = sp.latex(c.formulas[formula])
+        for match in re.finditer(re.escape(formula), text):
+            claim_span(match.start(), match.end(), latex)
+    for key in sorted(c.results, key=len, reverse=True):
+        if "_" not in key and key not in {"chi", "kappa", "tau"}:
+            continue  # plain words (gap, bound, tail) stay words
+        for match in _identifier_pattern(key).finditer(text):
+            claim_span(match.start(), match.end(), result_name(key))
+    for match in _SUBSCRIPTED.finditer(text):
+        claim_span(match.start(), match.end(), _subscripted_tex(match.group(1), match.group(2)))
+    out, position = [], 0
+    for start, end, latex in sorted(spans):
+        out.append(tex_escape(text[position:start]))
+        # a long formula cannot break inside its \left( ... \right): displayed, scaled to the line width
+        out.append(_displayed(latex) if len(latex) > 80 else "$" + latex + "$")
+        position = end
+    out.append(tex_escape(text[position:]))
+    return "".join(out)
+
+
 def _math(expr) -> str:
     if isinstance(expr, sp.Basic):
         return sp.latex(expr)
@@ -78,6 +204,13 @@ def _breakable(latex_math: str) -> str:
         r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}"
         if len(latex_math) > 160
         else r"$\displaystyle " + latex_math + "$"
+    )
+
+
+def _displayed(latex_math: str) -> str:
+    """A formula on its own line inside a paragraph, shrunk to the line width when it is wider."""
+    return (
+        r"\[" + r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{$\displaystyle " + latex_math + "$}\\]"
     )
 
 
@@ -103,15 +236,17 @@ def claim_section(c: Claim) -> str:
     if c.results:
         lines += [r"\paragraph{Results.}", r"\begin{itemize}"]
         for name, expr in c.results.items():
-            lines.append(rf"\item \texttt{{{tex_escape(name)}}} $=$ " + _breakable(_math(expr)))
+            value = _math(expr)
+            newline = r"\\ " if len(value) > 100 else ""  # a long value gets its own line, the name stays
+            lines.append(rf"\item ${result_name(name)}$ $=$ {newline}" + _breakable(value))
         lines.append(r"\end{itemize}")
     if c.paper_form:
         lines += [r"\paragraph{What the paper prints.}", r"\begin{itemize}"]
         lines += [rf"\item {tex_escape(k)}: {tex_escape(v)}" for k, v in c.paper_form.items()] + [r"\end{itemize}"]
     if c.checks:
         lines += [r"\paragraph{Checks run.}", r"\begin{itemize}"]
-        lines += [rf"\item {tex_escape(ch)}" for ch in c.checks] + [r"\end{itemize}"]
-    lines += [r"\paragraph{Evidence.} " + tex_escape(c.evidence), ""]
+        lines += [rf"\item {evidence_tex(c, ch)}" for ch in c.checks] + [r"\end{itemize}"]
+    lines += [r"\paragraph{Evidence.} " + evidence_tex(c), ""]
     return "\n".join(lines)
 
 
@@ -191,4 +326,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main))

@@ -16,6 +16,7 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+from ._cli import run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 
@@ -113,4 +114,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_cli(main))

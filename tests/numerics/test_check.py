@@ -64,3 +64,12 @@ def test_write_evidence_replaces_atomically(tmp_path):
     target.write_text("old")
     check.write_evidence([{"id": "a"}], target)
     assert json.loads(target.read_text()) == [{"id": "a"}]
+
+
+def test_cli_exits_quietly_when_the_reader_closes_the_pipe():
+    # python -m numerics.check ... | head: no BrokenPipeError traceback, exit 0
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    assert_quiet_exit(
+        run_into_closed_pipe("-m", "numerics.check", "algorithm-1", "--samples", "200", "--format", "json")
+    )

@@ -26,3 +26,59 @@ def test_pdf_compiles(tmp_path):
     assert main(["--out", str(tmp_path)]) == 0
     pdf = tmp_path / "derivations.pdf"
     assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_cli_exits_quietly_when_the_reader_closes_the_pipe(tmp_path):
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    proc = run_into_closed_pipe("-m", "theory.docs", "--out", str(tmp_path), "--no-pdf")
+    assert_quiet_exit(proc)
+    assert (tmp_path / "derivations.tex").is_file()  # the work itself was done
+
+
+def test_evidence_formulas_and_result_keys_are_mathematics():
+    # issue 12: the evidence paragraphs printed Psi*d**(3/2)/(d + 2)**(3/2) and E_Delta2 as text
+    tex = render(build_ledger(None))
+    assert "**" not in tex  # no Python power anywhere: every formula went through sympy.latex
+    assert r"E\_Delta" not in tex and r"P\_pruned" not in tex and r"\texttt{E" not in tex
+    section = tex[tex.index(r"\section{\texttt{lemma-4.1}") : tex.index(r"\section{\texttt{lemma-4.2}")]
+    evidence = section[section.index(r"\paragraph{Evidence.}") :]
+    moment = r"$\frac{\Psi d^{\frac{3}{2}}}{\left(d + 2\right)^{\frac{3}{2}}}$"
+    assert moment in evidence  # E[Delta^2] as typeset mathematics
+    assert r"$E[\Delta_{ij}^2]$" in section and r"$\chi(d)$ $=$" in section  # keys as names, in results too
+
+
+def test_every_formula_written_into_evidence_is_typeset_from_its_expression():
+    import sympy as sp
+
+    from theory.docs import evidence_tex
+
+    for c in build_ledger(None):
+        rendered = evidence_tex(c)
+        for text, expr in c.formulas.items():
+            assert text in c.evidence
+            inline, displayed = "$" + sp.latex(expr) + "$", "$\\displaystyle " + sp.latex(expr) + "$"
+            assert (
+                inline in rendered
+                or displayed in rendered
+                or any(text in longer and text != longer for longer in c.formulas)
+            ), (c.id, text)
+
+
+def test_result_names_cover_the_ledger_and_are_not_plain_keys():
+    from theory.docs import RESULT_NAMES, result_name
+
+    keys = {k for c in build_ledger(None) for k in c.results}
+    assert keys <= set(RESULT_NAMES), sorted(keys - set(RESULT_NAMES))
+    assert result_name("E_Delta2") == r"E[\Delta_{ij}^2]"
+    assert all("\\_" not in result_name(k) and "texttt" not in result_name(k) for k in keys)  # names, not keys
+    assert result_name("some_new_key")  # a key not listed still gets a SymPy rendering
+
+
+def test_subscripted_names_in_sentences_become_symbols():
+    from theory.docs import evidence_tex
+
+    c = build_ledger(None)[0]
+    out = evidence_tex(c, "only where lambda_l Gamma_l <= ||A_l||/L; see adversarial_failure")
+    assert r"$\lambda_{l}$" in out and r"$\Gamma_{l}$" in out and r"$A_{l}$" in out
+    assert r"adversarial\_failure" in out  # a function name stays text

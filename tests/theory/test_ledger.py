@@ -108,3 +108,79 @@ def test_readme_verdict_table_is_current():
     assert readme_block(markdown_table(build_ledger())) in readme, (
         "README verdict table is stale: run python -m theory.ledger --readme README.md"
     )
+
+
+MALICIOUS_RESULTS = [
+    '__import__("pathlib").Path("pwned").write_text("x")',  # the issue's example: an import and attributes
+    'open("pwned", "w")',  # a builtin call
+    "exec(\"open(chr(112) + 'wned', 'w')\")",  # a string executed
+    "(lambda: open('pwned', 'w'))()",  # a lambda
+    "[open('pwned', 'w') for _ in (1,)]",  # a comprehension
+    "{open('pwned', 'w') for q in (1,)}",
+    "().__class__.__bases__[0].__subclasses__()",  # attribute access to object internals
+    "sqrt.__globals__",
+    "__builtins__",  # a dunder name
+    "x if open('pwned', 'w') else y",  # a conditional
+    "sqrt(x, evaluate=open('pwned', 'w'))",  # a keyword argument
+    "S_l[open('pwned', 'w')]",  # a call hidden in a subscript
+    "sympify('open(1)')",  # a SymPy function that parses strings itself
+    "import os",  # a statement
+    "'pwned'",  # a string
+    "sqrt(*[open('pwned', 'w')])",  # starred arguments
+]
+
+
+@pytest.mark.parametrize("text", MALICIOUS_RESULTS)
+def test_parse_result_never_executes_untrusted_text(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError) as info:
+        theory.parse_result(text)
+    assert "\n" not in str(info.value) and str(info.value).startswith("parse_result:")
+    assert list(tmp_path.iterdir()) == []  # nothing was written
+
+
+def test_parse_result_still_reads_the_ledgers_forms():
+    # indexed per-layer symbols, Sum/Product, Piecewise with comparisons, constants, floats and rationals
+    for text in ("Sum(S_l[ell]**2, (ell, 0, L - 1))", "Piecewise((d2, d1 > d2), (d2 - 1, True))", "E*pi/2 + 0.5"):
+        assert isinstance(theory.parse_result(text), sp.Basic)
+    assert theory.parse_result("3/2") == sp.Rational(3, 2)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"])
+def test_cli_exits_quietly_when_the_reader_closes_the_pipe(fmt):
+    # python -m theory.ledger --format json | head: no BrokenPipeError traceback, exit 0
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    assert_quiet_exit(run_into_closed_pipe("-m", "theory.ledger", "--format", fmt))
+
+
+def test_the_closed_pipe_check_can_fail():
+    # a program that lets BrokenPipeError escape (what theory.ledger did) fails the check
+    from pipes import assert_quiet_exit, run_into_closed_pipe
+
+    proc = run_into_closed_pipe("-c", "import json, sys; json.dump(list(range(10000)), sys.stdout)")
+    with pytest.raises(AssertionError):
+        assert_quiet_exit(proc)
+
+
+class _Planted:
+    """A pickle payload that would run a command when unpickled by a plain pickle.load."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch pwned",))
+
+
+def test_the_ledger_cache_cannot_run_code(tmp_path, monkeypatch):
+    import pickle
+
+    from theory._ledger import _load_cache
+
+    monkeypatch.chdir(tmp_path)
+    planted = tmp_path / "ledger.pickle"
+    planted.write_bytes(pickle.dumps([_Planted()]))
+    assert _load_cache(planted) is None  # rejected: the ledger is derived again
+    assert not (tmp_path / "pwned").exists()
+    planted.write_bytes(pickle.dumps(list(build_ledger(None))[:3]))  # real claims still load
+    assert [c.id for c in _load_cache(planted)] == [c.id for c in build_ledger(None)[:3]]

@@ -1,0 +1,584 @@
+"""Float64-stable numeric forms of the derived SymPy results (issue 14: closed forms over their whole domain).
+
+A closed form evaluated in float64 the way it happens to be written overflows, underflows or cancels long
+before its value leaves float64's range: ``Psi*d**(3/2)/(d + 2)**(3/2)`` is inf/inf = NaN at d = 1e210,
+``1 - sqrt(d)/sqrt(d + 2)`` is 0 at d = 1e17, a product of ten norms of 1e35 is inf even in log10 when the
+log is taken after the product.  This module rewrites a SymPy expression, by identities only, into forms
+whose float64 evaluation is accurate wherever the value itself is a normal float64 number:
+
+* ``log_form(e)``: an expression equal to ``log(e)`` for ``e >= 0`` built from sums of logarithms
+  (log(ab) = log a + log b, log(a^x) = x log a for a > 0) and, for sums of nonnegative terms, the
+  log-sum-exp of the terms' logarithms (``LogSumExp``), so no intermediate product or power is formed;
+* ``value_form(e)``: ``e`` with every product of factors of known sign evaluated twice, as written and as
+  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-11, so nothing is lost
+  where nothing over- or underflowed), products of positive integers kept exact, a factor that is a sum of
+  terms of mixed signs rescaled by its largest term where the product as written overflows (``Prefer``),
+  and every ``log(y)`` from y's value or from y's ``log_form``, whichever loses less (``StableLog``);
+* ``zero_condition(e)``: a SymPy condition that holds exactly where ``e`` is 0 structurally (a factor 0, a
+  ``Piecewise`` branch 0, log(1)), so that a 0 from float64 can be told apart from an underflow.
+
+Differences whose terms cancel (``1 - sqrt(d/(d + 2))``, ``d1 d2 - min(d1, d2)``, log-gammas of large
+arguments) are not handled here: the derivation modules rewrite them (rationalised, factored, a Stirling
+difference) and prove the rewrite equal with SymPy, and pass the result to ``Formula``/``LayerFormula`` as
+their ``numeric`` form (``Float64Safe`` marks one that is final).  Every name the generated code calls is
+bound for numpy/scipy (``NUMPY_NAMESPACE``) and for torch (``_torch_namespace``); ``compile_numpy`` and
+``compile_torch`` generate the two faces from the same printed code.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache, reduce
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import SciPyPrinter
+
+from ._symbols import UNIT_INTERVAL
+
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+FLOAT64_TINY = float(np.finfo(np.float64).tiny)
+LOG_FLOAT64_MAX = math.log(FLOAT64_MAX)
+LOG_FLOAT64_TINY = math.log(FLOAT64_TINY)
+
+
+class Float64RangeError(OverflowError, ValueError):
+    """A value outside float64's normal range: above 1.8e308 (overflow) or below 2.2e-308 (underflow).
+
+    A ``ValueError`` (and an ``OverflowError``): callers that catch bad arguments catch it too."""
+
+
+class NotPositive(Exception):
+    """Raised inside the rewriter when a factor's sign is not known to be >= 0 (no log-space form)."""
+
+
+# ----------------------------------------------------------------------------------------------------------
+# the functions the stable forms use
+# ----------------------------------------------------------------------------------------------------------
+class ExpOf(sp.Function):
+    """exp(y), kept unevaluated so that SymPy does not fold exp(3 log(d)/2) back into d**(3/2)."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, y, **kwargs):
+        return sp.exp(y)
+
+    def _eval_evalf(self, prec):
+        return sp.exp(self.args[0])._eval_evalf(prec)
+
+
+class LogSumExp(sp.Function):
+    """log(exp(a_1) + ... + exp(a_n)), evaluated as m + log(sum exp(a_i - m)) with m = max a_i (no overflow)."""
+
+    def _eval_rewrite_as_log(self, *args, **kwargs):
+        return sp.log(sp.Add(*[sp.exp(a) for a in args]))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.log)._eval_evalf(prec)
+
+
+class StableLog(sp.Function):
+    """log(y) from two evaluations of y: ``value``, y as written (a product of floats), and ``log_value``, a sum
+    of the factors' logarithms, with ``scale`` the sum of those logarithms' magnitudes.  The sum of logs has an
+    absolute error of about eps * scale, the log of the value about eps: numerically the sum of logs where it
+    loses no more than a factor 4 to cancellation (scale <= 4 |log_value|) or where the value over- or
+    underflowed, and the log of the value elsewhere (log(a m r / delta) with a = 1e-300, m = 1e300)."""
+
+    nargs = 3
+
+    def _eval_rewrite_as_log(self, value, log_value, scale, **kwargs):
+        return sp.log(value)
+
+    def _eval_evalf(self, prec):
+        return sp.log(self.args[0])._eval_evalf(prec)
+
+
+class Float64Safe(sp.Function):
+    """``Float64Safe(expr, sign)``: ``expr``, already written for float64 by its derivation (a Stirling form),
+    left as it is by ``value_form``; ``sign`` (+1 or -1) is its sign, known from the mathematics (a log-count
+    is >= 0), so that sums containing it can still go to log-space."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_Add(self, expr, sign, **kwargs):
+        return expr
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+
+class Consistent(sp.Function):
+    """``Consistent(direct, log_value)``: a positive product evaluated twice, as written (``direct``: exact to a
+    few roundings unless an intermediate over- or underflowed) and as the exponential of its summed logs
+    (accurate to about eps * sum |log factor|, never over- or underflowing in between).  Numerically
+    ``direct`` where it is a normal float64 number agreeing with ``log_value`` to 1e-11 (so no intermediate
+    went wrong), exp(log_value) elsewhere."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_Add(self, direct, log_value, **kwargs):
+        return direct
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+
+def _np_consistent(direct, log_value):
+    d, lv = np.asarray(direct, dtype=float), np.asarray(log_value, dtype=float)
+    with np.errstate(all="ignore"):
+        normal = np.isfinite(d) & (d >= FLOAT64_TINY)
+        agree = normal & (np.abs(np.log(np.where(normal, d, 1.0)) - lv) <= 1e-11 * np.maximum(1.0, np.abs(lv)))
+        return np.where(agree, d, np.exp(lv))
+
+
+class Prefer(sp.Function):
+    """``Prefer(direct, fallback, log_part)``: two evaluations of the same value.  ``direct`` is a product
+    e^log_part * (factors as written); numerically it is used where it is finite and e^log_part is a normal
+    float64 number (log_part within [ln 2.2e-308, ln 1.8e308]), ``fallback`` (the rescaled form) elsewhere."""
+
+    nargs = 3
+
+    def _eval_rewrite_as_Add(self, direct, fallback, log_part, **kwargs):
+        return direct
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+
+def _np_prefer(direct, fallback, log_part):
+    d, lp = np.asarray(direct, dtype=float), np.asarray(log_part, dtype=float)
+    return np.where(np.isfinite(d) & (lp >= LOG_FLOAT64_TINY) & (lp <= LOG_FLOAT64_MAX), d, fallback)
+
+
+def _np_exp(y):
+    with np.errstate(over="ignore", under="ignore"):
+        return np.exp(y)
+
+
+def _np_log_sum_exp(*args):
+    stacked = np.stack(np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in args]))
+    top = np.max(stacked, axis=0)
+    shift = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore", under="ignore"):
+        out = shift + np.log(np.sum(np.exp(stacked - shift), axis=0))
+    return np.where(np.isinf(top), top, out)
+
+
+def _np_stable_log(value, log_value, scale):
+    v = np.asarray(value, dtype=float)
+    use_value = np.isfinite(v) & (v >= FLOAT64_TINY) & ~(np.asarray(scale) <= 4 * np.abs(log_value))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(use_value, np.log(np.where(use_value, v, 1.0)), log_value)
+
+
+NUMPY_NAMESPACE: dict = {
+    "Float64Safe": lambda expr, sign: expr,
+    "ExpOf": _np_exp,
+    "LogSumExp": _np_log_sum_exp,
+    "StableLog": _np_stable_log,
+    "Prefer": _np_prefer,
+    "Consistent": _np_consistent,
+}
+
+
+class _TorchReduce:
+    """``logical_and.reduce((a, b, ...))`` as SymPy's numpy printer writes it, for tensors."""
+
+    def __init__(self, fn):
+        self._fn = fn
+
+    def __call__(self, a, b):
+        return self._fn(_t(a), _t(b))
+
+    def reduce(self, items):
+        return reduce(self, items)
+
+
+def _t(value):
+    import torch
+
+    return value if isinstance(value, torch.Tensor) else torch.as_tensor(value, dtype=torch.float64)
+
+
+def _torch_namespace() -> dict:
+    import torch
+
+    def unary(fn):
+        return lambda x: fn(_t(x))
+
+    def select(conditions, choices, default=math.nan):
+        out = _t(default)
+        for cond, choice in reversed(list(zip(conditions, choices))):
+            out = torch.where(_t(cond).bool(), _t(choice), out)
+        return out
+
+    def amin(items, axis=0):
+        return reduce(torch.minimum, [_t(v) for v in items])
+
+    def amax(items, axis=0):
+        return reduce(torch.maximum, [_t(v) for v in items])
+
+    def log_sum_exp(*args):
+        tensors = [_t(a) for a in args]
+        device = next((v.device for v in tensors if v.device.type != "cpu"), tensors[0].device)
+        stacked = torch.stack(torch.broadcast_tensors(*[v.to(device) for v in tensors]))
+        top = stacked.max(dim=0).values
+        shift = torch.where(torch.isfinite(top), top, torch.zeros_like(top))
+        out = shift + torch.log(torch.exp(stacked - shift).sum(dim=0))
+        return torch.where(torch.isinf(top), top, out)
+
+    def stable_log(value, log_value, scale):
+        v, lv = _t(value), _t(log_value)
+        use_value = torch.isfinite(v) & (v >= FLOAT64_TINY) & ~(_t(scale) <= 4 * lv.abs())
+        return torch.where(use_value, torch.log(torch.where(use_value, v, torch.ones_like(v))), lv)
+
+    def consistent(direct, log_value):
+        d, lv = _t(direct), _t(log_value)
+        normal = torch.isfinite(d) & (d >= FLOAT64_TINY)
+        logged = torch.log(torch.where(normal, d, torch.ones_like(d)))
+        agree = normal & ((logged - lv).abs() <= 1e-11 * torch.clamp(lv.abs(), min=1.0))
+        return torch.where(agree, d, torch.exp(lv))
+
+    def prefer(direct, fallback, log_part):
+        d, lp = _t(direct), _t(log_part)
+        ok = torch.isfinite(d) & (lp >= LOG_FLOAT64_TINY) & (lp <= LOG_FLOAT64_MAX)
+        return torch.where(ok, d, _t(fallback))
+
+    def betainc(a, b, x):
+        # torch has no regularised incomplete beta: scipy's on the CPU, returned on the arguments' device
+        from scipy.special import betainc as scipy_betainc
+
+        tensors = [_t(v) for v in (a, b, x)]
+        device = next((v.device for v in tensors if v.device.type != "cpu"), tensors[0].device)
+        values = scipy_betainc(*[v.detach().cpu().numpy() for v in tensors])
+        return torch.as_tensor(values, dtype=torch.float64, device=device)
+
+    comparisons = {
+        "less": torch.lt,
+        "less_equal": torch.le,
+        "greater": torch.gt,
+        "greater_equal": torch.ge,
+        "equal": torch.eq,
+        "not_equal": torch.ne,
+    }
+    namespace = {name: _TorchReduce(fn) for name, fn in comparisons.items()}
+    namespace.update(
+        {
+            "logical_and": _TorchReduce(torch.logical_and),
+            "logical_or": _TorchReduce(torch.logical_or),
+            "logical_not": unary(torch.logical_not),
+            "sqrt": unary(torch.sqrt),
+            "exp": unary(torch.exp),
+            "ExpOf": unary(torch.exp),
+            "log": unary(torch.log),
+            "log1p": unary(torch.log1p),
+            "expm1": unary(torch.expm1),
+            "gammaln": unary(torch.lgamma),
+            "erf": unary(torch.erf),
+            "erfc": unary(torch.erfc),
+            "betainc": betainc,
+            "select": select,
+            "amin": amin,
+            "amax": amax,
+            "minimum": lambda a, b: torch.minimum(_t(a), _t(b)),
+            "maximum": lambda a, b: torch.maximum(_t(a), _t(b)),
+            "reduce": reduce,
+            "LogSumExp": log_sum_exp,
+            "StableLog": stable_log,
+            "Prefer": prefer,
+            "Consistent": consistent,
+            "Float64Safe": lambda expr, sign: expr,
+            "inf": math.inf,
+            "nan": math.nan,
+            "pi": math.pi,
+            "e": math.e,
+        }
+    )
+    return namespace
+
+
+_PRINTER_SETTINGS = {"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True}
+
+
+def compile_numpy(args, expr):
+    """``expr`` as a numpy/scipy function of ``args`` (the code SymPy's SciPy printer writes)."""
+    printer = SciPyPrinter(dict(_PRINTER_SETTINGS, user_functions={k: k for k in NUMPY_NAMESPACE}))
+    return sp.lambdify(args, expr, modules=[NUMPY_NAMESPACE, "scipy", "numpy"], printer=printer)
+
+
+def compile_torch(args, expr):
+    """``expr`` as a torch function of ``args``: the same code as ``compile_numpy``, every name bound to torch."""
+    namespace = _torch_namespace()
+    printer = SciPyPrinter(dict(_PRINTER_SETTINGS, user_functions={k: k for k in namespace}))
+    return sp.lambdify(args, expr, modules=[namespace], printer=printer)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# signs
+# ----------------------------------------------------------------------------------------------------------
+def _probe(e: sp.Expr) -> sp.Expr:
+    """``e`` with each probability symbol (0 < s < 1) written as 1/(1 + w), w > 0, and each positive integer
+    (a count, per-layer or not) as 1 + k, k >= 0 an integer, so that SymPy's sign inference knows log(s) < 0,
+    1 - s > 0, log(2 m / delta) > 0 and d1 - 1 >= 0."""
+    reps = {s: 1 / (1 + sp.Dummy(f"w_{s.name}", positive=True)) for s in e.free_symbols & UNIT_INTERVAL}
+    for atom in e.atoms(sp.Symbol, sp.Indexed):
+        if atom not in reps and atom.is_integer and atom.is_positive:
+            reps[atom] = 1 + sp.Dummy(f"k_{atom}", nonnegative=True, integer=True)
+    return e.xreplace(reps) if reps else e
+
+
+@cache
+def sign_of(e: sp.Expr) -> int | None:
+    """+1 when ``e >= 0`` is known, -1 when ``e <= 0`` is known, None otherwise: structurally (products and
+    sums by their parts' signs, log(x) by the sign of x - 1, a probability is in (0, 1)), else by SymPy's
+    inference on the probe."""
+    structural = _structural_sign(e)
+    if structural is not None or sp.count_ops(e) > 12:  # the probe is SymPy's inference: slow on large terms
+        return structural
+    probe = _probe(e)
+    return 1 if probe.is_nonnegative else -1 if probe.is_nonpositive else None
+
+
+def _structural_sign(e: sp.Expr) -> int | None:
+    if e.is_Number:
+        return 1 if e >= 0 else -1
+    if e.is_Symbol or isinstance(e, sp.Indexed):
+        return 1 if e.is_nonnegative else -1 if e.is_nonpositive else None
+    if isinstance(e, sp.Mul):
+        signs = [sign_of(f) for f in e.args]
+        return None if None in signs else int(np.prod(signs))
+    if isinstance(e, (sp.Add, sp.Min, sp.Max, sp.Piecewise)):
+        parts = [v for v, _ in e.args] if isinstance(e, sp.Piecewise) else e.args
+        signs = {sign_of(t) for t in parts}
+        return signs.pop() if signs in ({1}, {-1}) else None
+    if isinstance(e, sp.Pow):
+        base, power = e.args
+        if power.is_even:
+            return 1
+        base_sign = sign_of(base)
+        return base_sign if base_sign == 1 or (base_sign == -1 and power.is_odd) else None
+    if isinstance(e, sp.log):
+        shifted = sp.expand(_probe(e.args[0]) - 1)
+        return 1 if shifted.is_nonnegative else -1 if shifted.is_nonpositive else None
+    if isinstance(e, (sp.exp, ExpOf, sp.Abs, sp.betainc_regularized)):
+        return 1
+    if isinstance(e, Float64Safe):
+        return int(e.args[1])
+    if isinstance(e, sp.erf):
+        return sign_of(e.args[0])
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------
+# log-space and value forms
+# ----------------------------------------------------------------------------------------------------------
+def log_form(e: sp.Expr) -> sp.Expr:
+    """An expression equal to log(e) for e >= 0 (-oo where e = 0) that forms no product or power of values.
+
+    Raises ``NotPositive`` when e is not known to be >= 0."""
+    result = _log_form_cached(e)
+    if result is None:
+        raise NotPositive(e)
+    return result
+
+
+@cache
+def _log_form_cached(e: sp.Expr) -> sp.Expr | None:
+    try:
+        return _log_form(e)
+    except NotPositive:
+        return None
+
+
+def _log_form(e: sp.Expr) -> sp.Expr:
+    if e.is_Number:
+        if e > 0:
+            return sp.log(e)
+        if e == 0:
+            return -sp.oo
+        raise NotPositive(e)
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(log_form(v), c) for v, c in e.args])
+    if sign_of(e) != 1:
+        raise NotPositive(e)
+    if isinstance(e, Float64Safe):
+        return sp.log(e)
+    if e.is_Symbol or isinstance(e, sp.Indexed):
+        return sp.log(e)
+    if isinstance(e, sp.Mul):
+        terms = []
+        for factor in e.args:
+            s = sign_of(factor) if not factor.is_Number else (1 if factor >= 0 else -1)
+            if s == 1:
+                terms.append(log_form(factor))
+            elif s == -1:
+                # an even number of nonpositive factors: log of each one's magnitude (value first, then negate,
+                # so that the negation is not rewritten again)
+                terms.append(log_form(-factor) if factor.is_Number else sp.log(-value_form(factor)))
+            else:
+                raise NotPositive(factor)
+        return sp.Add(*terms)
+    if isinstance(e, sp.Pow):
+        base, power = e.args
+        if sign_of(base) != 1 and power.is_even:
+            base = sp.Abs(base)  # x**2 of a real x: log(x**2) = 2 log|x|
+        return power * log_form(base)
+    if isinstance(e, (sp.exp, ExpOf)):
+        return value_form(e.args[0])
+    if isinstance(e, sp.Add):
+        if all(sign_of(term) == 1 for term in e.args):
+            return LogSumExp(*[log_form(term) for term in e.args])
+        return sp.log(value_form(e))
+    if isinstance(e, (sp.Max, sp.Min)):
+        return e.func(*[log_form(a) for a in e.args], evaluate=False)
+    return sp.log(value_form(e))
+
+
+def _exact_integer_monomial(e: sp.Expr) -> bool:
+    """A product of positive integers (symbols, per-layer symbols, numbers) with positive integer powers, or one
+    such integer times a rational (n/2): its float64 value is exact (or one rounding) and overflows only when
+    the value does."""
+    factors = e.args if isinstance(e, sp.Mul) else (e,)
+    if len(factors) == 2 and factors[0].is_Rational and factors[0] > 0:
+        factors = factors[1:]
+    for f in factors:
+        base, power = f.args if isinstance(f, sp.Pow) else (f, sp.Integer(1))
+        if not (power.is_Integer and power > 0):
+            return False
+        if not (
+            (base.is_Integer and base > 0) or ((base.is_Symbol or isinstance(base, sp.Indexed)) and base.is_integer)
+        ):
+            return False
+    return True
+
+
+@cache
+def value_form(e: sp.Expr) -> sp.Expr:
+    """``e`` rewritten for float64 evaluation (see the module docstring); equal to ``e`` as an expression."""
+    if e.is_Atom or isinstance(e, (sp.Indexed, Float64Safe)):
+        return e
+    if isinstance(e, (sp.Mul, sp.Pow)):
+        if _exact_integer_monomial(e):
+            return e
+        return _product_form(e)
+    if isinstance(e, sp.log):
+        inner = e.args[0]
+        if inner.is_Atom or isinstance(inner, sp.Indexed):
+            return e
+        try:
+            logged = log_form(inner)
+        except NotPositive:
+            return sp.log(value_form(inner))
+        terms = logged.args if isinstance(logged, sp.Add) else (logged,)
+        scale = sp.Add(*[sp.Abs(term) for term in terms])
+        return StableLog(_plain(inner), logged, scale)
+    if isinstance(e, sp.Piecewise):
+        return sp.Piecewise(*[(value_form(v), c) for v, c in e.args])
+    if isinstance(e, (sp.exp, ExpOf)):
+        return ExpOf(value_form(e.args[0]))
+    args = [value_form(a) for a in e.args]
+    # evaluate=False: loggamma of an integer argument would otherwise come back as log(gamma(.))
+    if isinstance(e, sp.Function):
+        try:
+            return e.func(*args, evaluate=False)
+        except TypeError:  # a function without the keyword (betainc_regularized)
+            pass
+    return e.func(*args)
+
+
+def _plain(e: sp.Expr) -> sp.Expr:
+    """``e`` as written, with only its logarithms rewritten (the products evaluated directly, for StableLog)."""
+    if isinstance(e, sp.log):
+        return value_form(e)
+    if e.is_Atom or isinstance(e, sp.Indexed) or not e.args:
+        return e
+    return e.func(*[_plain(a) for a in e.args])
+
+
+def _unknown_factor(u: sp.Expr) -> sp.Expr:
+    """A factor as written, its parts rewritten (a power keeps its exponent)."""
+    if isinstance(u, sp.Pow):
+        return sp.Pow(value_form(u.args[0]), u.args[1])
+    return value_form(u)
+
+
+def _product_form(e: sp.Expr) -> sp.Expr:
+    """A product or power for float64: the factors of known sign as one ``ExpOf`` of their summed logs; each
+    factor of unknown sign that is a sum of terms of known signs, u = sum s_i |t_i|, rescaled by its largest
+    term, u = e^M sum s_i e^(log|t_i| - M), M = max log|t_i|, with e^M joining the exponential.  That
+    rescaled product is the fallback (``Prefer``) of the product written directly, used where it overflows."""
+    factors = e.args if isinstance(e, sp.Mul) else (e,)
+    others = [f for f in factors if not f.is_Number]
+    if len(others) == 1 and not isinstance(others[0], sp.Pow) and len(factors) == 2:
+        return factors[0] * value_form(others[0])  # -log(p), 2*log(delta): one rounding, no log-space detour
+    sign, logs, magnitudes, unknown = 1, [], [], []
+    for factor in factors:
+        s = (1 if factor >= 0 else -1) if factor.is_Number else sign_of(factor)
+        if s is None:
+            unknown.append(factor)
+            continue
+        sign *= s
+        if s == 1:
+            logs.append(log_form(factor))
+            magnitudes.append(factor if factor.is_Number else _unknown_factor(factor))
+        elif factor.is_Number:
+            logs.append(log_form(-factor))
+            magnitudes.append(-factor)
+        else:
+            logs.append(sp.log(-value_form(factor)))
+            magnitudes.append(-_unknown_factor(factor))
+    known_log = sp.Add(*logs)
+    known = Consistent(sp.Mul(*magnitudes), known_log) if logs else sp.Integer(1)
+    if not unknown:
+        return sign * known
+    direct = sign * known * sp.Mul(*[_unknown_factor(u) for u in unknown])
+    scaled, shift, rescaled_any = [], [], False
+    for u in unknown:
+        base, power = u.args if isinstance(u, sp.Pow) else (u, sp.Integer(1))
+        signs = [sign_of(t) for t in base.args] if isinstance(base, sp.Add) else [None]
+        if None in signs or not power.is_Number:
+            scaled.append(_unknown_factor(u))
+            continue
+        term_logs = [log_form(t) if s == 1 else log_form(-t) for t, s in zip(base.args, signs)]
+        top = sp.Max(*term_logs, evaluate=False) if len(term_logs) > 1 else term_logs[0]
+        scaled.append(sp.Add(*[s * ExpOf(lg - top) for s, lg in zip(signs, term_logs)]) ** power)
+        shift.append(power * top)
+        rescaled_any = True
+    if not rescaled_any:
+        return direct
+    fallback = sign * sp.Mul(*scaled) * ExpOf(sp.Add(*logs, *shift))
+    return Prefer(direct, fallback, known_log)
+
+
+def zero_condition(e: sp.Expr) -> sp.Basic:
+    """A condition that holds where ``e`` is exactly 0 because of its structure (a zero factor, a zero
+    ``Piecewise`` branch, log(1), a difference that float64 evaluates to 0 from exact inputs)."""
+    if e.is_Number:
+        return sp.true if e == 0 else sp.false
+    if e.is_Symbol or isinstance(e, sp.Indexed):
+        return sp.false if sign_of(e) == 1 and e.is_positive else sp.Eq(e, 0)
+    if isinstance(e, sp.Mul):
+        return sp.Or(*[zero_condition(a) for a in e.args])
+    if isinstance(e, sp.Pow):
+        return zero_condition(e.args[0]) if e.args[1].is_positive else sp.false
+    if isinstance(e, sp.Piecewise):
+        seen, terms = [], []
+        for v, c in e.args:
+            terms.append(sp.And(c, *[sp.Not(s) for s in seen], zero_condition(v)))
+            seen.append(c)
+        return sp.Or(*terms)
+    if isinstance(e, sp.log):
+        return sp.Eq(e.args[0], 1)
+    if isinstance(e, sp.loggamma):
+        return sp.Or(sp.Eq(e.args[0], 1), sp.Eq(e.args[0], 2))
+    if isinstance(e, sp.betainc_regularized):  # I_x(a, b) from 0: zero exactly at x = 0
+        return zero_condition(e.args[3]) if e.args[2] == 0 else sp.false
+    if isinstance(e, (sp.exp, ExpOf, LogSumExp)):
+        return sp.false
+    if isinstance(e, Float64Safe):
+        return sp.Eq(e, 0)
+    if isinstance(e, (sp.erf, sp.Max, sp.Min)) or isinstance(e, sp.Add):
+        if isinstance(e, sp.Add) and all(sign_of(t) == 1 for t in e.args):
+            return sp.And(*[zero_condition(t) for t in e.args])
+        return sp.Eq(value_form(e), 0)
+    return sp.false
