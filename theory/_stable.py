@@ -524,6 +524,11 @@ def _product_form(e: sp.Expr) -> sp.Expr:
         elif factor.is_Number:
             logs.append(log_form(-factor))
             magnitudes.append(-factor)
+        elif isinstance(factor, sp.Pow) and factor.args[1].is_Integer:
+            # a negative power of a negative base (odd integer exponent): log|b^n| = n log(-b), no recursion
+            base, power = factor.args
+            logs.append(power * sp.log(-value_form(base)))
+            magnitudes.append(-_unknown_factor(factor))
         else:
             logs.append(sp.log(-value_form(factor)))
             magnitudes.append(-_unknown_factor(factor))

@@ -18,10 +18,7 @@ import sympy as sp
 from ._claim import Step
 from ._numeric import Formula
 from ._pruning import PRUNE_PROBABILITY_GIVEN_ENTRY
-from ._symbols import Psi, d, x
-
-#: an entry's uniform draw; Algorithm 1 draws it on [0, 1), the solution needs 0 < U < 1
-U = sp.Symbol("U", positive=True)
+from ._symbols import Psi, U, d, x
 
 
 @cache
@@ -66,33 +63,8 @@ def critical_strength_derivation() -> dict:
     }
 
 
-class _DrawFormula(Formula):
-    """A ``Formula`` whose draw argument ``U`` must lie strictly inside (0, 1) (ValueError otherwise)."""
-
-    def _check_draw(self, values: tuple, kwargs: dict) -> None:
-        import numpy as np
-
-        ordered = self._bind(values, kwargs)
-        raw = ordered[self.args.index(U)]
-        if hasattr(raw, "detach"):
-            raw = raw.detach().cpu().numpy()
-        draw = np.asarray(raw, dtype=float)
-        if np.any((draw <= 0) | (draw >= 1)):
-            raise ValueError(
-                f"U must lie strictly between 0 and 1 (got {float(draw[(draw <= 0) | (draw >= 1)].flat[0])!r})"
-            )
-
-    def __call__(self, *values, **kwargs):
-        self._check_draw(values, kwargs)
-        return super().__call__(*values, **kwargs)
-
-    def torch(self, *values, **kwargs):
-        self._check_draw(values, kwargs)
-        return super().torch(*values, **kwargs)
-
-
 #: algorithm-1: the strength above which an entry of value x with draw U is zeroed (derived, never typed).
-algorithm_1_critical_strength = _DrawFormula(
+algorithm_1_critical_strength = Formula(
     "critical_strength",
     "algorithm-1",
     lambda: critical_strength_derivation()["d_crit"],

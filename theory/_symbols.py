@@ -56,5 +56,7 @@ b = sp.Symbol("b", positive=True)  # Condition C.1 constant
 A_norm = sp.Symbol("A_norm", positive=True)  # ||A^l||_2 of one layer
 mu = sp.Symbol("mu", positive=True)  # mean load M/n (Lemma E.1)
 
+U = sp.Symbol("U", positive=True)  # an entry's uniform draw in Algorithm 1 (the solution needs 0 < U < 1)
+
 #: symbols that are probabilities: validated to lie strictly inside (0, 1)
-UNIT_INTERVAL = frozenset({p_min, q, delta, eps})
+UNIT_INTERVAL = frozenset({p_min, q, delta, eps, U})

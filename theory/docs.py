@@ -120,6 +120,7 @@ RESULT_NAMES = {
     "max_load": r"\max_i \text{load}_i",
     "literature": r"\text{bound}_{\text{literature}}",
     "code": r"\text{bound}_{\text{code}}",
+    "measures_convention": r"\text{bound}_{\text{measures convention}}",
     "lpq_1_2_minus_frobenius_squared": r"\operatorname{lpq}(A, 1, 2)^2 - \|A\|_F^2",
     "norm21_squared_minus_frobenius_squared": r"\|A^T\|_{2,1}^2 - \|A\|_F^2",
     "ours_over_theorem_5_2": r"\text{Ours} / \text{Theorem 5.2}",
