@@ -341,8 +341,19 @@ def _top_right_singular_vector(a: np.ndarray) -> np.ndarray:
 
 
 def _sphere_tail(t: float, n: int) -> float:
-    # |<v, x>| <= 1 on the unit sphere: for t >= 1 the tail is 0 (theory's form needs 0 < t < 1)
-    return float(theory.condition_c_1_sphere_tail(t, n)) if t < 1 else 0.0
+    # |<v, x>| <= 1 on the unit sphere: for t >= 1 the tail is 0; below float64's range it is reported as 0
+    try:
+        return float(theory.condition_c_1_sphere_tail(t, n)) if t < 1 else 0.0
+    except theory.Float64RangeError:
+        return 0.0
+
+
+def _assumed_tail(t: float, d_in: int) -> float:
+    """The assumed tail a exp(-b t^2 d_in) with the released code's constants; 0.0 where it underflows float64."""
+    try:
+        return float(theory.condition_c_1_tail(t, d_in, CODE_A, CODE_B))
+    except theory.Float64RangeError:
+        return 0.0
 
 
 def _tail_row(proj: np.ndarray, t: float, d_in: int) -> dict:
@@ -352,7 +363,7 @@ def _tail_row(proj: np.ndarray, t: float, d_in: int) -> dict:
         "empirical_tail": float(np.mean(proj >= t)),
         "violation_fraction": float(np.mean(proj > t)),
         "violations": int(np.sum(proj > t)),
-        "assumed_tail": float(theory.condition_c_1_tail(t, d_in, CODE_A, CODE_B)),
+        "assumed_tail": _assumed_tail(t, d_in),
         "sphere_tail": _sphere_tail(t, d_in),
     }
 
@@ -427,7 +438,7 @@ def condition_c_1_on_inputs(
                 "zero_inputs": int((~keep).sum()),
                 "rank": rank,
                 "t_code": t_code,
-                "assumed_tail_at_t_code": float(theory.condition_c_1_tail(t_code, d_in, CODE_A, CODE_B)),
+                "assumed_tail_at_t_code": _assumed_tail(t_code, d_in),
                 "sphere_tail_at_t_code": _sphere_tail(t_code, d_in),
                 "kappa": kappa,
                 "max_gain": gain,

@@ -94,6 +94,14 @@ def _log10(value: float) -> float:
     return math.log10(value) if value > 0 else float("-inf")
 
 
+def _log10_plus(a: float, log10_b: float) -> float:
+    """log10(a + 10**log10_b) for a >= 0 without forming 10**log10_b (which may exceed float64)."""
+    if a <= 0:
+        return float(log10_b)
+    big, small = max(math.log10(a), log10_b), min(math.log10(a), log10_b)
+    return big + math.log10(1.0 + 10.0 ** (small - big))
+
+
 def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tuple[float, str]:
     """The margin gamma the baselines use (same units as the logits), with the rule that chose it.
 
@@ -234,9 +242,9 @@ def compute_bounds(
             S_l=S, lpq_l=[lay["lpq_1_2"] for lay in layers], gamma=gamma
         )
         out["neyshabur_2017_code_log10"] = theory.neyshabur_2017_code.log10(S_l=S, F_l=F, h_l=d2, gamma=gamma)
-        lit = {
-            "neyshabur_2015_literature": theory.neyshabur_2015_literature(F_l=F, x_max=x_max, gamma=gamma, m=m),
-            "bartlett_2017_literature": theory.bartlett_2017_literature(
+        lit = {  # log10 faces: the values can exceed float64 (deep or wide networks), their logs cannot
+            "neyshabur_2015_literature": theory.neyshabur_2015_literature.log10(F_l=F, x_max=x_max, gamma=gamma, m=m),
+            "bartlett_2017_literature": theory.bartlett_2017_literature.log10(
                 S_l=S,
                 R21_l=[lay["norm21T"] for lay in layers],
                 X_norm=x_norm_total,
@@ -245,12 +253,12 @@ def compute_bounds(
                 m=m,
                 delta=delta,
             ),
-            "neyshabur_2017_literature": theory.neyshabur_2017_literature(
+            "neyshabur_2017_literature": theory.neyshabur_2017_literature.log10(
                 S_l=S, F_l=F, x_max=x_max, h=int(max(d1.max(), d2.max())), gamma=gamma, m=m, delta=delta
             ),
         }
-        for key, complexity in lit.items():
-            out[f"{key}_log10"] = _log10(rhat_gamma + complexity)
+        for key, lg in lit.items():
+            out[f"{key}_log10"] = _log10_plus(rhat_gamma, lg)
     else:
         for key in BASELINE_KEYS:
             out[key] = None
