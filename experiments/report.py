@@ -397,6 +397,31 @@ def reproduction_markdown(
     return "\n".join(lines) + "\n", deviations
 
 
+def sweep_label(summary: dict) -> str:
+    """How a sweep trained, in words (for section titles and the README)."""
+    st = summary["settings"]
+    length = (
+        f"until every training point has a positive margin (at most {st['epochs']} epochs)"
+        if st["until_positive_margin"]
+        else f"{st['epochs']} epochs"
+    )
+    return f"protocol {st['protocol']}, {length}"
+
+
+def compare_markdown(compare: list[tuple[str, dict]]) -> list[str]:
+    """The paper's table for each other sweep (records folders given with --compare)."""
+    out: list[str] = []
+    for folder, summ in compare:
+        recs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
+        if not recs:
+            continue
+        table, _ = paper_table(recs, "mnist")
+        out += (
+            ["", f"## The same table, {sweep_label(summ)} (records: `{folder}`)", ""] + runs_table(recs) + [""] + table
+        )
+    return out
+
+
 def _implied_lines(units: dict) -> list[str]:
     """Where the verdict base reads 'Ours', the pruning strengths that produce it (margin loss 0 or 1)."""
     name = units.get("verdict")
@@ -426,7 +451,14 @@ def cifar_markdown(summary: dict | None, reason: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def headline(summary: dict, units: dict, differences: list[dict], audit: dict | None, audit_width: int | None) -> str:
+def headline(
+    summary: dict,
+    units: dict,
+    differences: list[dict],
+    audit: dict | None,
+    audit_width: int | None,
+    compare: list[tuple[str, dict]] | None = None,
+) -> str:
     """The README's 'What the toolkit finds' block, generated from the ledger and the records."""
     from collections import Counter
 
@@ -469,6 +501,15 @@ def headline(summary: dict, units: dict, differences: list[dict], audit: dict | 
             + " | ".join(cells)
             + f" | {_f(r.get('theorem_5_2_log10'))} |"
         )
+    for folder, summ in compare or []:
+        crecs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
+        cells = "; ".join(
+            f"h = {r['width']}: {r.get('epochs_trained')} epochs, margin {_f(r.get('gamma'), '.3g')}, Bartlett (code) "
+            f"{_f(r.get('bartlett_2017_code_log10'))}, Ours {_f(r.get('ours_paper_compatible_log10'))}, true error "
+            f"{_f(r.get('true_error_log10'))}"
+            for r in crecs
+        )
+        out += ["", f"Same protocol, {sweep_label(summ)} (`{folder}`): {cells}."]
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
     if req:
@@ -769,6 +810,7 @@ def _main(args: argparse.Namespace) -> int:
         }
         write_records(out / "records", summary, audit, differences, meta)
         cifar_md = run_cifar(args, out)
+    compare = [(c, read_records(Path(c))[0]) for c in args.compare]
     units = units_evidence(summary["records"], "mnist")
     from ._figures import write_figures
 
@@ -777,7 +819,7 @@ def _main(args: argparse.Namespace) -> int:
         for p in write_figures(out / "figures", [r for r in summary["records"] if r.get("dataset") == "mnist"], rows)
         if p.suffix == ".png"
     ]
-    md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md)
+    md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md, compare)
     _write(out / "reproduction.md", md)
     _write(out / "units.json", json.dumps(units, indent=1, default=str))
     print(
@@ -801,7 +843,7 @@ def _main(args: argparse.Namespace) -> int:
         write_ledger_evidence(Path(args.ledger_evidence), units)
         print(f"wrote {args.ledger_evidence}")
     if args.readme:
-        _update_readme(Path(args.readme), headline(summary, units, differences, audit, width))
+        _update_readme(Path(args.readme), headline(summary, units, differences, audit, width, compare))
     return 0
 
 
