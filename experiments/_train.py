@@ -19,6 +19,7 @@ import math
 import os
 import pickle
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -277,6 +278,7 @@ def train(
     show = cfg.progress and sys.stderr.isatty()
     bar = tqdm(total=cfg.epochs, initial=start, desc="epochs", leave=False, disable=not show)
     for epoch in range(start, cfg.epochs):
+        t_epoch = time.perf_counter()
         model.train()
         gen = _epoch_generator(cfg.seed, epoch)
         order = torch.randperm(n, generator=gen).to(device)
@@ -315,6 +317,7 @@ def train(
             "epoch": epoch + 1,
             "train_loss": train_loss,
             "train_error_running": int(wrong) / max(n, 1),
+            "seconds": time.perf_counter() - t_epoch,
         }
         if cfg.until_positive_margin:
             record["min_margin"] = float(margins(logits_of(model, train_x), train_y).min()) if n else 0.0
