@@ -75,6 +75,7 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
         for r in recs:
             w = r["width"]
             printed_err = printed_value(dataset, "true_error", w)
+            assert printed_err is not None  # recs holds only the widths with a printed true error
             paper_err = base**printed_err
             ours_err = r.get("pruned_test_error")
             ratio = paper_err / ours_err if ours_err else None
@@ -99,7 +100,9 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
                     "mean_diff_ln": float(np.mean(diffs)) if diffs else None,
                 }
             )
-            value = base ** printed_value(dataset, "ours_paper_compatible", w)
+            printed_ours = printed_value(dataset, "ours_paper_compatible", w)
+            assert printed_ours is not None  # the paper prints Ours at every width it prints the true error
+            value = base**printed_ours
             lo, hi = ours_range(r)
             ours_rows.append(
                 {
@@ -272,6 +275,8 @@ def protocol_differences(
         }
     )
     tk_split = run(data_toolkit, AUTHORS)
+    ids_authors, ids_toolkit = _ids(data_authors), _ids(data_toolkit)
+    shared = "n/a" if ids_authors is None or ids_toolkit is None else int(np.intersect1d(ids_authors, ids_toolkit).size)
     rows.append(
         {
             "place": "training/validation split",
@@ -279,7 +284,7 @@ def protocol_differences(
             "code": "torch random_split, generator seed 1 (m = 48,000)",
             "toolkit": "numpy permutation of the run's seed, parts sorted",
             "effect": (
-                f"the two training parts share {int(np.intersect1d(_ids(data_authors), _ids(data_toolkit)).size) if _ids(data_authors) is not None else 'n/a'} "
+                f"the two training parts share {shared} "
                 f"images; on the toolkit's split the same network has margin {tk_split['gamma']:.4g} (code's split: "
                 f"{base['gamma']:.4g}) and Ours (log10) {_f(_ours(tk_split))}"
             ),
