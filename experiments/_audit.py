@@ -22,6 +22,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -77,9 +78,11 @@ def _pairs(weights, pruned) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 def _strength(d) -> float:
-    if not np.isscalar(d) or not math.isfinite(float(d)) or not float(d) > 0:
+    # np.isscalar's TypeGuard admits complex and numpy generics, which float()'s stub refuses (float raises or casts)
+    value = float(d) if np.isscalar(d) else math.nan  # type: ignore[arg-type]
+    if not math.isfinite(value) or not value > 0:
         raise ValueError(f"d (pruning strength) must be a finite number > 0 (got {d!r})")
-    return float(d)
+    return value
 
 
 def _population_variance(w: np.ndarray, name: str) -> float:
@@ -396,7 +399,7 @@ def condition_c_1_on_inputs(
     out = []
     for k, (w, xin) in enumerate(zip(ws, layer_inputs)):
         xin = _matrix(xin, f"layer_inputs[{k}]")
-        d_in = w.shape[1]
+        d_in = int(w.shape[1])
         if xin.shape[1] != d_in:
             raise ValueError(f"layer_inputs[{k}] has {xin.shape[1]} columns but layer {k + 1} takes {d_in} inputs")
         if d_in < 2:
@@ -418,7 +421,7 @@ def condition_c_1_on_inputs(
             v = rng.standard_normal(d_in)
             vectors.append((f"random-{j + 1}", v / np.linalg.norm(v)))
         grid = [g / math.sqrt(d_in) for g in T_SCALED_GRID]
-        rows = []
+        rows: list[dict[str, Any]] = []
         for name, v in vectors:
             proj = np.abs(xhat @ v)
             rows.append(
@@ -703,7 +706,7 @@ def audit_markdown(results: dict) -> str:
         raise ValueError("results must be the dict returned by audit_network")
     lines = ["# Assumption audit", ""]
     figs = results.get("figures", {})
-    parts = [
+    parts: list[tuple[str, str, Callable[[Any], list[str]]]] = [
         ("gaussianity", "## Assumption 3.1: Gaussian weights", _section_gaussianity),
         ("distributed_sparsity", "## Lemma 5.1: distributed sparsity of the pruned matrices", _section_sparsity),
         ("pruning_error", "## Lemma 4.2: pruning error against Gamma_l", _section_pruning),
@@ -770,7 +773,7 @@ def audit_network(
     ws, ps = _pairs(weights, pruned)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    res = {
+    res: dict[str, Any] = {
         "d": _strength(d),
         "m": int(m),
         "gaussianity": [{"layer": k + 1, **gaussianity(w)} for k, w in enumerate(ws)],

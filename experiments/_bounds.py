@@ -7,7 +7,7 @@ All values are reported as log10 (key suffix ``_log10``); natural logs are used 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,9 +205,8 @@ def compute_bounds(
     """
     tie = protocol.tie_is_error
     L = len(weights)
-    layers = [
-        layer_measures(w, None if init_weights is None else iw) for w, iw in zip(weights, init_weights or [None] * L)
-    ]
+    references: Sequence[np.ndarray | None] = init_weights if init_weights else [None] * L
+    layers = [layer_measures(w, None if init_weights is None else iw) for w, iw in zip(weights, references)]
     S = np.array([lay["spectral"] for lay in layers])
     F = np.array([lay["frobenius"] for lay in layers])
     d1 = np.array([lay["d1"] for lay in layers])

@@ -252,6 +252,7 @@ def _parse_idx(path: Path, data: bytes, magic: int) -> np.ndarray:
 def _load_idx(dataset: str, data_dir, verify: bool, preprocessing: str = "toolkit") -> Dataset:
     title = _TITLES[dataset]
     folder = resolve_data_dir(dataset, data_dir)
+    assert folder is not None  # None only for "digits", which load_dataset never sends here
     missing = [f for f in IDX_FILES.values() if not (folder / f).is_file()]
     if missing:
         hint = (
@@ -388,7 +389,9 @@ def _cifar_raw(source: Path, searched: str) -> dict[str, tuple[str, bytes]]:
                 for member in tar:
                     base = member.name.rsplit("/", 1)[-1]
                     if member.isfile() and base in names and base not in found:
-                        found[base] = (f"{source}:{member.name}", tar.extractfile(member).read())
+                        fh = tar.extractfile(member)
+                        assert fh is not None  # a regular file's member always has one
+                        found[base] = (f"{source}:{member.name}", fh.read())
         except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
             raise DataError(
                 f"{source} is not a complete tar archive ({exc}).\nFix: the file is truncated or "
@@ -424,6 +427,7 @@ def _channel_stats(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _load_cifar(data_dir, verify: bool, preprocessing: str = "toolkit") -> Dataset:
     source = resolve_data_dir("cifar10", data_dir)
+    assert source is not None  # None only for "digits"
     raw = _cifar_raw(source, _searched("cifar10", data_dir, source))
     parts = {}
     for name, (where, blob) in raw.items():
@@ -535,13 +539,16 @@ def authors_split(n: int, seed: int = 1, val_fraction: float = 0.2) -> tuple[np.
     is 1).  Returns (train, validation) int64 indices in the order the subsets hold them (not sorted).  For MNIST:
     48,000 and 12,000.  Raises ValueError when a part would be empty."""
     import torch
-    from torch.utils.data import random_split
+    from torch.utils.data import Subset, random_split
 
     n = int(n)
     n_val = int(val_fraction * n)
     if not 0 < n_val < n:
         raise ValueError(f"cannot split {n} examples with validation fraction {val_fraction}: one part would be empty")
-    train, val = random_split(range(n), [n - n_val, n_val], generator=torch.Generator().manual_seed(int(seed)))
+    train: Subset[int]
+    val: Subset[int]
+    # torch's stub wants a Dataset; random_split only needs len() and indexing, which a range has
+    train, val = random_split(range(n), [n - n_val, n_val], generator=torch.Generator().manual_seed(int(seed)))  # type: ignore[arg-type]
     return np.asarray(train.indices, dtype=np.int64), np.asarray(val.indices, dtype=np.int64)
 
 

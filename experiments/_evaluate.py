@@ -83,7 +83,7 @@ def network_bounds(
     x64 = x_train.double()
     x_max = float(x64.norm(dim=1).max()) if len(x64) else 0.0
     x_total = float(x64.norm())
-    has_test = x_test is not None and y_test is not None and len(y_test) > 0
+    test = (x_test, y_test) if x_test is not None and y_test is not None and len(y_test) > 0 else None
     res = compute_bounds(
         w64,
         init_weights,
@@ -97,13 +97,13 @@ def network_bounds(
         prune_diagonal=protocol.prune_diagonal if prune_diagonal is None else prune_diagonal,
         error_curve=error_curve,
         protocol=protocol,
-        test_margins_of=(lambda ws: margins_with(ws, x_test, y_test)) if has_test else None,
+        test_margins_of=(lambda ws: margins_with(ws, *test)) if test is not None else None,
         n_params=int(
             sum(np.asarray(w).size for w in weights) + sum(0 if b is None else np.asarray(b).size for b in biases)
         ),
     )
-    if has_test:
-        test_m = margins(mlp_forward(ws32, bs32, x_test), y_test)
+    if test is not None:
+        test_m = margins(mlp_forward(ws32, bs32, test[0]), test[1])
         res["test_error"] = margin_loss(test_m, 0.0, tie)
         res["test_error_log10"] = math.log10(res["test_error"]) if res["test_error"] > 0 else float("-inf")
     return res

@@ -75,6 +75,7 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
         for r in recs:
             w = r["width"]
             printed_err = printed_value(dataset, "true_error", w)
+            assert printed_err is not None  # recs holds only the widths with a printed true error
             paper_err = base**printed_err
             ours_err = r.get("pruned_test_error")
             ratio = paper_err / ours_err if ours_err else None
@@ -99,7 +100,9 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
                     "mean_diff_ln": float(np.mean(diffs)) if diffs else None,
                 }
             )
-            value = base ** printed_value(dataset, "ours_paper_compatible", w)
+            printed_ours = printed_value(dataset, "ours_paper_compatible", w)
+            assert printed_ours is not None  # the paper prints Ours at every width it prints the true error
+            value = base**printed_ours
             lo, hi = ours_range(r)
             ours_rows.append(
                 {

@@ -51,9 +51,9 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     for ds in sorted({r["dataset"] for r in records}):
         recs = sorted((r for r in records if r["dataset"] == ds), key=lambda r: (r["width"], r.get("seed", 0)))
         for key, label in BOUND_KEYS:
-            pts = [(r["width"], _num(r.get(key))) for r in recs if _num(r.get(key)) is not None]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", ls="", label=f"{label} ({ds})")
+            by_width = [(r["width"], _num(r.get(key))) for r in recs if _num(r.get(key)) is not None]
+            if by_width:
+                ax.plot([p[0] for p in by_width], [p[1] for p in by_width], marker="o", ls="", label=f"{label} ({ds})")
     ax.set_xlabel("hidden width h")
     ax.set_ylabel("log10 bound")
     ax.set_title("Bounds vs width")

@@ -7,6 +7,7 @@ optimiser step, so pruned weights stay exactly zero.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -72,7 +73,7 @@ def iterative_magnitude_pruning(
             cfg,
             checkpoint=ckpt,
             resume=resume,
-            after_step=lambda m, mk=masks: apply_masks(m, mk),
+            after_step=partial(apply_masks, masks=masks),  # this round's masks
             identity={**(identity or {}), "imp_round": rnd},
         )
         kept = sum(int(mk.sum()) for mk in masks)

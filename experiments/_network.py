@@ -88,7 +88,9 @@ def _from_module(model: nn.Module, spec: MLPSpec) -> tuple[list[np.ndarray], lis
     if expect_linear:
         raise NetworkError("the module ends in a ReLU: the paper's MLP ends in a Linear layer")
     ws = [lay.weight.detach().cpu().double().numpy() for _, lay in layers]
-    bs = [None if lay.bias is None else lay.bias.detach().cpu().double().numpy() for _, lay in layers]
+    bs: list[np.ndarray | None] = [
+        None if lay.bias is None else lay.bias.detach().cpu().double().numpy() for _, lay in layers
+    ]
     _check_chain(ws, bs, [n for n, _ in layers], spec)
     # the module's own forward must be the chain: otherwise its registration order is not its computation
     was_training = model.training

@@ -35,6 +35,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 #: the report's trained networks (python -m experiments.report), relative to the repository root
 DEFAULT_CHECKPOINT = "results/report/mnist/checkpoints/width-{width}.pt"
@@ -134,7 +135,9 @@ def _bounds_case(width: int, samples: int, opts: dict) -> dict:
     forward_unpruned = forward["seconds"]
     xd = x.double()
     args = (ws, None, train_margins)
-    kwargs = dict(x_max=float(xd.norm(dim=1).max()), x_norm_total=float(xd.norm()), m=len(y), seed=0, error_curve=True)
+    kwargs: dict[str, Any] = dict(
+        x_max=float(xd.norm(dim=1).max()), x_norm_total=float(xd.norm()), m=len(y), seed=0, error_curve=True
+    )
 
     def timed(mode: str, margins_fn):
         phases = {"search": 0.0, "curve": 0.0}

@@ -38,7 +38,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 #: training defaults of each protocol (the authors': the released code as it executes; the configured
 #: momentum 0.9 never reaches the optimiser, see experiments._authors and the report)
-PROTOCOL_TRAINING = {
+PROTOCOL_TRAINING: dict[str, dict[str, Any]] = {
     "toolkit": dict(optimizer="adam", lr=1e-3, momentum=None, weight_decay=0.0, batch_size=64, seed=0),
     "authors": dict(optimizer="sgd", lr=0.02, momentum=0.0, weight_decay=1e-4, batch_size=256, seed=1),
 }

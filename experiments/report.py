@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
         help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training",
     )
     ap.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="DIR",
+        help="records of other sweeps (as for --from-records) whose tables the report and README add",
+    )
+    ap.add_argument(
         "--tex", default="docs/reproduction.tex", metavar="PATH", help="also write the LaTeX report here ('' to skip)"
     )
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
@@ -253,8 +260,8 @@ def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
             vals = []
             for k, _ in keys:
                 try:
-                    vals.append(f"{float(r.get(k)):.3g}" if k == "gamma" else f"{float(r.get(k)):.2f}")
-                except (TypeError, ValueError):
+                    vals.append(f"{float(r[k]):.3g}" if k == "gamma" else f"{float(r[k]):.2f}")
+                except (KeyError, TypeError, ValueError):
                     vals.append("")
             lines.append(f"| {w} | {e} | " + " | ".join(vals) + " |")
     return lines
@@ -333,6 +340,7 @@ def reproduction_markdown(
     rows: list[dict],
     figures: list[str],
     cifar_md: str,
+    compare: list[tuple[str, dict]] | None = None,
 ) -> tuple[str, list[dict]]:
     from ._fidelity import differences_markdown, units_markdown
 
@@ -382,6 +390,7 @@ def reproduction_markdown(
             "",
         ]
         + other_table(records)
+        + compare_markdown(compare or [])
         + [
             "",
             "## Where the paper, the released code and the toolkit differ",
@@ -512,13 +521,13 @@ def headline(
         )
     for folder, summ in compare or []:
         crecs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
-        cells = "; ".join(
+        runs = "; ".join(
             f"h = {r['width']}: {r.get('epochs_trained')} epochs, margin {_f(r.get('gamma'), '.3g')}, Bartlett (code) "
             f"{_f(r.get('bartlett_2017_code_log10'))}, Ours {_f(r.get('ours_paper_compatible_log10'))}, true error "
             f"{_f(r.get('true_error_log10'))}"
             for r in crecs
         )
-        out += ["", f"Same protocol, {sweep_label(summ)} (`{folder}`): {cells}."]
+        out += ["", f"Same protocol, {sweep_label(summ)} (`{folder}`): {runs}."]
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
     if req:

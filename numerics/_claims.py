@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -84,6 +85,7 @@ def check_algorithm_1(samples: int, seed: int) -> dict:
     _, kept = algorithm_1(a, 50.0, generator=rng)
     diag_kept = bool(np.all(np.diagonal(kept, axis1=1, axis2=2)))
     ok &= diag_kept
+    assert worst is not None  # set on the first pass over the (non-empty) grid
     _, est, cf = worst
     return _record(
         "algorithm-1",
@@ -138,6 +140,7 @@ def check_lemma_4_1(samples: int, seed: int) -> dict:
                     "inside": inside,
                 }
             )
+    assert main is not None  # set on the first pass over the (non-empty) grid
     freq, cf = main
     bad = [f"{x['quantity']}(d={x['d']}, Psi={x['Psi']})" for x in details if not x["inside"]]
     return _record(
@@ -199,6 +202,7 @@ def check_lemma_d_2(samples: int, seed: int) -> dict:
                 "inside": inside,
             }
         )
+    assert main is not None  # set on the first pass over the (non-empty) grid
     est, q = main
     return _record(
         "lemma-d.2",
@@ -246,6 +250,7 @@ def check_lemma_d_3(samples: int, seed: int) -> dict:
             )
             if at and main is None:
                 main = (est, bound)
+    assert main is not None  # set on the first at-threshold pass over the (non-empty) cases
     est, bound = main
     return _record(
         "lemma-d.3",
@@ -266,7 +271,8 @@ def check_lemma_d_3(samples: int, seed: int) -> dict:
 def check_lemma_4_2(samples: int, seed: int) -> dict:
     """lemma-4.2: E||Delta||_2 / Gamma(C = 1) and the Markov step on several shapes."""
     rng = _rng(seed, "lemma-4.2")
-    details, worst, markov_ok = [], None, True
+    details: list[dict[str, Any]] = []
+    worst, markov_ok = None, True
     for (d1, d2), d in (((60, 60), 1.0), ((40, 120), 0.5), ((120, 30), 4.0), ((10, 200), 1.0)):
         st = mx.spectral_norm_study(d1, d2, d, 1.0, samples, rng, lam=2.0)
         mk = st.markov_frequency.low <= st.markov_bound
@@ -286,6 +292,7 @@ def check_lemma_4_2(samples: int, seed: int) -> dict:
         )
         if worst is None or st.ratio.high > worst.ratio.high:
             worst = st
+    assert worst is not None  # set on the first pass over the (non-empty) grid
     if worst.ratio.high < 1 and markov_ok:
         verdict = "verified"
     elif worst.ratio.low > 1 or not markov_ok:
@@ -312,7 +319,8 @@ def check_lemma_4_2(samples: int, seed: int) -> dict:
 def check_lemma_5_1(samples: int, seed: int) -> dict:
     """lemma-5.1: expected survivors (exact), fullest row/column and their (1 - eps) bounds, Markov."""
     rng = _rng(seed, "lemma-5.1")
-    details, ok, main = [], True, None
+    details: list[dict[str, Any]] = []
+    ok, main = True, None
     for (d1, d2), d in (((10, 2000), 1.0), ((2000, 10), 1.0), ((10, 2000), 20.0), ((200, 300), 2.0)):
         st = mx.survivor_study(d1, d2, d, samples, rng, epsilon=0.05, lam=2.0)
         inside = st.survivors.contains(st.expected_survivors)
@@ -339,6 +347,7 @@ def check_lemma_5_1(samples: int, seed: int) -> dict:
             }
         )
         main = main or st
+    assert main is not None  # set on the first pass over the (non-empty) grid
     return _record(
         "lemma-5.1",
         "verified" if ok else "refuted",
@@ -363,7 +372,8 @@ def check_lemma_5_1(samples: int, seed: int) -> dict:
 def check_lemma_e_1(samples: int, seed: int) -> dict:
     """lemma-e.1: max load of M balls in n bins exceeds the theory's (1 - eps) bound w.p. <= eps."""
     rng = _rng(seed, "lemma-e.1")
-    details, ok, worst = [], True, None
+    details: list[dict[str, Any]] = []
+    ok, worst = True, None
     for balls, bins in ((2000, 10), (10, 2000), (20000, 200), (500, 500)):
         st = mx.balls_into_bins_study(balls, bins, samples, rng, epsilon=0.05)
         good = st.exceed.low <= st.epsilon
@@ -380,6 +390,7 @@ def check_lemma_e_1(samples: int, seed: int) -> dict:
         )
         if worst is None or st.exceed.value > worst.exceed.value:
             worst = st
+    assert worst is not None  # set on the first pass over the (non-empty) grid
     return _record(
         "lemma-e.1",
         "verified" if ok else "refuted",
@@ -398,7 +409,8 @@ def check_lemma_e_1(samples: int, seed: int) -> dict:
 def check_lemma_b_2(samples: int, seed: int) -> dict:
     """lemma-b.2: lhs/rhs on random ReLU networks with ||U_l|| <= ||A_l||/L, plus the aligned worst case."""
     rng = _rng(seed, "lemma-b.2")
-    details, worst = [], 0.0
+    details: list[dict[str, Any]] = []
+    worst = 0.0
     violations = 0
     for widths in ((20, 30, 30, 10), (50, 50), (10, 40, 40, 40, 40, 10)):
         st = mx.lemma_b_2_study(widths, samples, rng)
@@ -434,7 +446,8 @@ def check_lemma_b_2(samples: int, seed: int) -> dict:
 def _network_check(claim_id: str, rho_fraction: float, samples: int, seed: int) -> dict:
     rng = _rng(seed, claim_id)
     lam = 4.0
-    details, ok, worst = [], True, 0.0
+    details: list[dict[str, Any]] = []
+    ok, worst = True, 0.0
     for widths, d in (((20, 30, 30, 10), 0.01), ((30, 30, 30), 0.02), ((40, 40, 10), 0.005)):
         st = mx.lemma_4_3_study(widths, d, lam, samples, rng, rho_fraction=rho_fraction)
         n_cond = int(st.condition.sum())

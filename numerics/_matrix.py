@@ -400,7 +400,7 @@ def aligned_network_study(layers: int, width: int, bound_factor: float = 1.0) ->
     return PerturbationStudy("lemma-b.2", lhs, rhs, cond)
 
 
-def round_to_grid(values: np.ndarray, rho: float) -> np.ndarray:
+def round_to_grid(values: np.ndarray, rho: float | np.ndarray) -> np.ndarray:
     """lemma-4.4: rounding every nonzero to the nearest multiple of rho > 0 (zeros stay zero); ``values`` any
     shape, ``rho`` a scalar or broadcastable array, same units.  Homogeneous: round(cA, c rho) = c round(A, rho).
     Where |value / rho| >= 2^52 every float near the value is already a multiple of rho to float64 precision

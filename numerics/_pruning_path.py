@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sps
@@ -39,6 +40,9 @@ from ._algorithm1 import (
 )
 from ._spectral import coo_spectral_norm, coo_spectral_norm_bounds, spectral_norm, spectral_norm_bounds
 
+if TYPE_CHECKING:
+    import torch
+
 #: how many strengths' pruned index sets a path keeps (the bisection revisits its last few)
 _CACHED_STRENGTHS = 4
 
@@ -59,6 +63,12 @@ def layer_generator(weights, seed: int, layer: int):
 class _Layer:
     """One weight matrix: its critical strengths (+inf where never pruned) and what the queries reuse."""
 
+    # numpy arrays, or torch tensors on the weights' device when ``self.torch``
+    weights: Any
+    values: Any
+    d_crit: Any
+    diag_flat: Any
+
     def __init__(self, w, generator, prune_diagonal: bool, psi):
         self.torch = _is_torch(w)
         if self.torch:
@@ -67,7 +77,8 @@ class _Layer:
             self._init_numpy(np.asarray(w), generator, prune_diagonal, psi)
         self.n1, self.n2 = self.shape
         self.size = self.n1 * self.n2
-        self._zeroed: OrderedDict[float, object] = OrderedDict()
+        # flat indices by strength d, and ("cpu", d) -> (rows, cols, values) of ``_zeroed_cpu``
+        self._zeroed: OrderedDict[float | tuple[str, float], Any] = OrderedDict()
         self._norms: dict[float, float] = {}
 
     def _init_numpy(self, w: np.ndarray, generator, prune_diagonal: bool, psi) -> None:
@@ -128,6 +139,7 @@ class _Layer:
         if hit is not None:
             self._zeroed.move_to_end(d)
             return hit
+        idx: np.ndarray | torch.Tensor
         if self.torch:
             import torch
 

@@ -436,6 +436,8 @@ def adversarial_failure(p: int, m: int, delta: int | None = None, seed=None) -> 
         h[np.abs(h) < 1e-9] = 0.0
         if best is None or np.count_nonzero(h) < np.count_nonzero(best):
             best = h
+    if best is None:  # m < p makes the null space nontrivial, so only a failing LP solver gets here
+        raise RuntimeError(f"linprog found no null vector of A for any pinned entry (m={m}, p={p})")
     h = best
     support = np.flatnonzero(h)
     order = support[np.argsort(-np.abs(h[support]))]

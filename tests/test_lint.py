@@ -14,8 +14,10 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True)
 
 
-@pytest.mark.skipif(shutil.which("ruff") is None and _run("ruff", "--version").returncode != 0,
-                    reason="ruff not installed (bash setup.sh installs it)")
+@pytest.mark.skipif(
+    shutil.which("ruff") is None and _run("ruff", "--version").returncode != 0,
+    reason="ruff not installed (bash setup.sh installs it)",
+)
 def test_ruff_lint_and_format():
     lint = _run("ruff", "check", ".")
     assert lint.returncode == 0, lint.stdout + lint.stderr

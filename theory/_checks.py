@@ -51,6 +51,8 @@ def sphere_tail_check(a_val: float, b_val: float, dims=(3, 10, 100, 784, 2500)):
             ratio = ex / assumed
             if ratio > worst_ratio:
                 worst_ratio, where = ratio, (nv, float(tv))
+    if where is None:  # no positive ratio anywhere (a <= 0, or every assumed tail underflowed to 0)
+        raise ValueError(f"a={a_val:g}, b={b_val:g}: no grid point where exact and assumed tails are both positive")
     return worst_ratio <= 1.0, (
         f"a={a_val:g}, b={b_val:g}: max over n in {list(dims)} and t in [0.02, 0.98] of "
         f"exact tail / assumed tail = {worst_ratio:.3g} at (n, t) = "

@@ -10,7 +10,7 @@ positive terms), so that products of many norms never overflow, not even inside 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -79,8 +79,8 @@ class LayerFormula(_Checked):
         (e.g. ``alpha[l_idx] <= d1[l_idx] * d2[l_idx]``), required for every layer."""
         self.name = name
         self.claim_id = claim_id
-        self._expr = expr if isinstance(expr, sp.Basic) else None
-        self._factory = None if isinstance(expr, sp.Basic) else expr
+        self._expr: sp.Expr | None = expr if isinstance(expr, sp.Basic) else None
+        self._factory: Callable[[], Any] | None = None if isinstance(expr, sp.Basic) else expr
         self.layer_args = tuple(layer_args)
         self.scalar_args = tuple(scalar_args)
         self.__doc__ = doc or f"{claim_id}: {name}"
@@ -93,6 +93,8 @@ class LayerFormula(_Checked):
     @property
     def expr(self) -> sp.Expr:
         if self._expr is None:
+            if self._factory is None:  # expr was None: calling it raised TypeError too
+                raise TypeError(f"{self.name}: expr is neither a SymPy expression nor a callable deriving one")
             self._expr = self._factory()
         return self._expr
 

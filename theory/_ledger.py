@@ -12,6 +12,7 @@ import ast
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import sympy as sp
 
@@ -740,8 +741,8 @@ def _decide_sketch_count(claims: dict[str, Claim], records: list[dict]) -> None:
     """section-5-sketch-count: refuted when the measured sketch constant exceeds the largest c_m for which
     sketching could beat naive counting at the paper's sizes (p = 784, j = 8, r = 2^16)."""
     target = claims.get("section-5-sketch-count")
-    measured = [rec.get("c_m_empirical") for rec in records if rec.get("id") == "theorem-5.1"]
-    measured = [float(c) for c in measured if c is not None and c == c]
+    raw = [rec.get("c_m_empirical") for rec in records if rec.get("id") == "theorem-5.1"]
+    measured = [float(c) for c in raw if c is not None and c == c]
     if target is None or not measured:
         return
     c_emp = min(measured)
@@ -944,7 +945,7 @@ def parse_result(text: str) -> sp.Expr:
     sees it, and SymPy evaluates it with no Python builtins and only the whitelisted SymPy names, so no
     code in it runs.  Returns a SymPy expression; raises ValueError for anything that is not one."""
     check_result_text(text)
-    global_dict = {"__builtins__": {}}
+    global_dict: dict[str, Any] = {"__builtins__": {}}
     for name in SAFE_FUNCTIONS | SAFE_CONSTANTS | _PARSER_NAMES:
         global_dict[name] = getattr(sp, name)
     try:

@@ -10,7 +10,7 @@ naming the argument and the rule, so no NaN leaks out of a bad input.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -184,20 +184,22 @@ class Formula(_Checked):
         (called once, on first use, so that importing ``theory`` stays cheap)."""
         self.name = name
         self.claim_id = claim_id
-        self._expr = expr if isinstance(expr, sp.Basic) else None
-        self._factory = None if isinstance(expr, sp.Basic) else expr
+        self._expr: sp.Expr | None = expr if isinstance(expr, sp.Basic) else None
+        self._factory: Callable[[], Any] | None = None if isinstance(expr, sp.Basic) else expr
         self._numeric_factory = numeric
         self.args = tuple(args)
         self.constraints = tuple(constraints)
         self.__doc__ = doc or f"{claim_id}: {name}"
-        self._np = None
-        self._torch = None
-        self._numeric = None
+        self._np: Callable[..., Any] | None = None
+        self._torch: Callable[..., Any] | None = None
+        self._numeric: sp.Expr | None = None
 
     @property
     def expr(self) -> sp.Expr:
         """The simplified SymPy expression (derived on first access)."""
         if self._expr is None:
+            if self._factory is None:  # expr was None: calling it raised TypeError too
+                raise TypeError(f"{self.name}: expr is neither a SymPy expression nor a callable deriving one")
             expr = sp.sympify(self._factory())
             missing = expr.free_symbols - set(self.args)
             if missing:

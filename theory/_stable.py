@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from functools import cache, reduce
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -261,7 +262,7 @@ def _torch_namespace() -> dict:
         "equal": torch.eq,
         "not_equal": torch.ne,
     }
-    namespace = {name: _TorchReduce(fn) for name, fn in comparisons.items()}
+    namespace: dict[str, Any] = {name: _TorchReduce(fn) for name, fn in comparisons.items()}
     namespace.update(
         {
             "logical_and": _TorchReduce(torch.logical_and),
@@ -346,11 +347,12 @@ def _structural_sign(e: sp.Expr) -> int | None:
         return 1 if e.is_nonnegative else -1 if e.is_nonpositive else None
     if isinstance(e, sp.Mul):
         signs = [sign_of(f) for f in e.args]
-        return None if None in signs else int(np.prod(signs))
+        known = [s for s in signs if s is not None]
+        return None if len(known) < len(signs) else int(np.prod(known))
     if isinstance(e, (sp.Add, sp.Min, sp.Max, sp.Piecewise)):
         parts = [v for v, _ in e.args] if isinstance(e, sp.Piecewise) else e.args
-        signs = {sign_of(t) for t in parts}
-        return signs.pop() if signs in ({1}, {-1}) else None
+        part_signs = {sign_of(t) for t in parts}
+        return part_signs.pop() if part_signs in ({1}, {-1}) else None
     if isinstance(e, sp.Pow):
         base, power = e.args
         if power.is_even:
@@ -567,7 +569,8 @@ def zero_condition(e: sp.Expr) -> sp.Basic:
     if isinstance(e, sp.Pow):
         return zero_condition(e.args[0]) if e.args[1].is_positive else sp.false
     if isinstance(e, sp.Piecewise):
-        seen, terms = [], []
+        seen: list[sp.Basic] = []
+        terms: list[sp.Basic] = []
         for v, c in e.args:
             terms.append(sp.And(c, *[sp.Not(s) for s in seen], zero_condition(v)))
             seen.append(c)
