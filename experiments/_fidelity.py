@@ -414,7 +414,7 @@ def _f(v: Any, spec: str = ".2f") -> str:
 def differences_markdown(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| where | the paper | the released code | the toolkit | effect, measured on the same network |",
-        "|---|---|---|---|---|",
+        "|--|----|------|----|--------|",  # relative column widths in the PDF (pandoc)
     ]
     for r in rows:
         lines.append(" | ".join(["", r["place"], r["paper"], r["code"], r["toolkit"], r["effect"]]).strip() + " |")

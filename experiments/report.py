@@ -603,7 +603,9 @@ def tex_from_markdown(md: str, graphics_dir: str | None = None) -> str:
         "-V",
         "documentclass=article",
     ]
-    tex = pypandoc.convert_text(text, "latex", format="gfm", extra_args=extra)
+    # pandoc's Markdown (not gfm) wraps wide pipe tables to the page, columns in proportion to the dashes of the
+    # separator line; no TeX math or raw TeX is read from the report's text
+    tex = pypandoc.convert_text(text, "latex", format="markdown-tex_math_dollars-raw_tex", extra_args=extra)
     if graphics_dir is not None:
         tex = tex.replace(r"\begin{document}", r"\graphicspath{{" + graphics_dir.rstrip("/") + "/}}\n\\begin{document}")
     return tex
