@@ -22,6 +22,9 @@ from ._claim import Claim, Step
 from ._symbols import c_m, j, p, r, x
 
 EVIDENCE_FILE = Path(__file__).with_name("evidence") / "monte_carlo.json"
+#: evidence measured on trained networks (written by ``experiments.report --ledger-evidence``): records
+#: {id, source, evidence} whose sentences are added to the claim's evidence (verdicts stay the ledger's)
+EXPERIMENTS_EVIDENCE_FILE = Path(__file__).with_name("evidence") / "experiments.json"
 
 #: ids that the paper numbers, in the paper's order, plus the baselines and the code's own bound
 REQUIRED_IDS = (
@@ -852,12 +855,29 @@ def _derived_claims() -> list[Claim]:
     return claims
 
 
+def _merge_experiment_evidence(claims: dict[str, Claim], path: Path) -> None:
+    """Add the sentences of experiment records (units of the paper's table, ...) to their claims' evidence."""
+    if not path.is_file():
+        return
+    try:
+        records = json.loads(path.read_text())
+    except ValueError:
+        return  # a damaged evidence file only loses its sentences; the ledger itself is derived
+    for rec in records if isinstance(records, list) else []:
+        target = claims.get(str(rec.get("id"))) if isinstance(rec, dict) else None
+        if target is None or not rec.get("evidence"):
+            continue
+        target.checks.append(f"measured on trained networks ({rec.get('source', 'experiments')})")
+        target.evidence = f"{target.evidence} {rec['evidence']}".strip()
+
+
 @lru_cache(maxsize=4)
 def build_ledger(evidence_path: str | None = str(EVIDENCE_FILE)) -> tuple[Claim, ...]:
     """Every claim, derived and checked; Monte-Carlo evidence merged from ``evidence_path`` if it exists."""
     claims = {c.id: c for c in _derived_claims()}
     if evidence_path:
         _merge_evidence(claims, Path(evidence_path))
+        _merge_experiment_evidence(claims, EXPERIMENTS_EVIDENCE_FILE)
     order = {cid: k for k, cid in enumerate(REQUIRED_IDS)}
     return tuple(sorted(claims.values(), key=lambda c: (order.get(c.id, len(order)), c.id)))
 

@@ -184,3 +184,27 @@ def test_the_ledger_cache_cannot_run_code(tmp_path, monkeypatch):
     assert not (tmp_path / "pwned").exists()
     planted.write_bytes(pickle.dumps(list(build_ledger(None))[:3]))  # real claims still load
     assert [c.id for c in _load_cache(planted)] == [c.id for c in build_ledger(None)[:3]]
+
+
+def test_experiment_evidence_is_merged_and_damage_is_harmless(tmp_path):
+    import json
+
+    from theory._ledger import _derived_claims, _merge_experiment_evidence
+
+    claims = {c.id: c for c in _derived_claims()}
+    before = claims["paper-compatible-ours"].evidence
+    path = tmp_path / "experiments.json"
+    path.write_text(
+        json.dumps(
+            [
+                {"id": "paper-compatible-ours", "source": "test", "evidence": "Units: base e."},
+                {"id": "no-such-claim", "evidence": "ignored"},
+            ]
+        )
+    )
+    _merge_experiment_evidence(claims, path)
+    assert claims["paper-compatible-ours"].evidence == before + " Units: base e."
+    assert claims["paper-compatible-ours"].verdict == "verified-with-correction"
+    path.write_text("{ damaged")
+    _merge_experiment_evidence(claims, path)  # no exception, nothing added
+    assert claims["paper-compatible-ours"].evidence.count("Units: base e.") == 1
