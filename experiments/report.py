@@ -362,7 +362,7 @@ def reproduction_markdown(
             f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
             f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
             f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
-            f"{summary.get('versions', {}).get('torch_threads', 'n/a')}.",
+            f"{', '.join(sorted({str(r.get('torch_threads', 'n/a')) for r in records}))}.",
             "",
         ]
         + runs_table(records)

@@ -107,8 +107,8 @@ def test_two_task_sweep_equals_serial_resumes_and_is_reused(tmp_path, monkeypatc
             assert rec[name] == ref[name], (key, name)
         assert rec["torch_threads"] == 1
         assert len(rec["epochs"]) == len(ref["epochs"]) == 4
-        for got, want in zip(rec["epochs"], ref["epochs"]):
-            assert {k: got[k] for k in want} == want, key
+        for got, want in zip(rec["epochs"], ref["epochs"]):  # every measure; wall seconds differ between runs
+            assert {k: got[k] for k in want if k != "seconds"} == {k: v for k, v in want.items() if k != "seconds"}, key
     assert done["digits/width-16/seed-0"]["epochs"][0].get("note") == MARK  # continued, not retrained
     assert "note" not in done["digits/width-24/seed-0"]["epochs"][0]
     assert load_checkpoint(ckpt)["epoch"] == 4
