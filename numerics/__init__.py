@@ -23,6 +23,7 @@ from ._montecarlo import (
     lemma_d_3_frequency,
     prune_frequency,
 )
+from ._occam import OccamBound, binomial_tail_inverse, kl_inverse, occam_bound
 from ._sketching import (
     RecoveryResult,
     adversarial_failure,
@@ -69,4 +70,8 @@ __all__ = [
     "bernoulli",
     "median_of_means",
     "dkw",
+    "kl_inverse",
+    "binomial_tail_inverse",
+    "occam_bound",
+    "OccamBound",
 ]
