@@ -5,6 +5,18 @@ CLIs: ``python -m numerics.check`` (Monte-Carlo evidence per claim id) and ``pyt
 """
 
 from ._algorithm1 import algorithm_1
+from ._coding import (
+    Code,
+    CompressedMLP,
+    Task,
+    canonical_form,
+    decode_network,
+    encode_network,
+    is_canonical,
+    quantise_scale,
+    read_code,
+    scale_value,
+)
 from ._matrix import (
     balls_into_bins_study,
     lemma_4_3_study,
@@ -74,4 +86,14 @@ __all__ = [
     "binomial_tail_inverse",
     "occam_bound",
     "OccamBound",
+    "Task",
+    "CompressedMLP",
+    "Code",
+    "encode_network",
+    "decode_network",
+    "read_code",
+    "canonical_form",
+    "is_canonical",
+    "quantise_scale",
+    "scale_value",
 ]
