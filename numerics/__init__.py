@@ -13,6 +13,7 @@ from ._coding import (
     decode_network,
     encode_network,
     is_canonical,
+    pool_inputs,
     quantise_scale,
     read_code,
     scale_value,
@@ -94,6 +95,7 @@ __all__ = [
     "read_code",
     "canonical_form",
     "is_canonical",
+    "pool_inputs",
     "quantise_scale",
     "scale_value",
 ]

@@ -94,6 +94,21 @@ class Task:
         return side * side
 
 
+def pool_inputs(x: np.ndarray, task: Task, pool: int) -> np.ndarray:
+    """The network's input: raw inputs (n, task.input_dim) averaged over pool x pool pixel blocks of the top-left
+    (side // pool) * pool square, float64 (n, task.pooled_dim(pool)).  Raises ValueError on a shape mismatch."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] != task.input_dim:
+        raise ValueError(f"inputs must have shape (n, {task.input_dim}) (got {x.shape})")
+    task.pooled_dim(pool)
+    if pool == 1:
+        return x
+    s = task.image_side
+    k = s // pool
+    img = x.reshape(-1, s, s)[:, : k * pool, : k * pool].reshape(-1, k, pool, k, pool)
+    return img.mean(axis=(2, 4)).reshape(-1, k * k)
+
+
 def scale_value(code: tuple[int, int]) -> float:
     """The float of a stored scale ``(exponent, mantissa)``: (2^M + mantissa) * 2^(exponent - M), exact in float32."""
     e, mant = code
@@ -193,25 +208,18 @@ class CompressedMLP:
 
     # -- the function -------------------------------------------------------------------------------------------
     def features(self, x: np.ndarray) -> np.ndarray:
-        """Pooled inputs, float64 (n, pooled_dim), from raw inputs (n, task.input_dim)."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.task.input_dim:
-            raise ValueError(f"inputs must have shape (n, {self.task.input_dim}) (got {x.shape})")
-        if self.pool == 1:
-            return x
-        s, p = self.task.image_side, self.pool
-        k = s // p
-        img = x.reshape(-1, s, s)[:, : k * p, : k * p].reshape(-1, k, p, k, p)
-        return img.mean(axis=(2, 4)).reshape(-1, k * k)
+        """Pooled inputs, float64 (n, pooled_dim), from raw inputs (n, task.input_dim) (see :func:`pool_inputs`)."""
+        return pool_inputs(x, self.task, self.pool)
 
     def logits(self, x: np.ndarray, batch: int = 8192) -> np.ndarray:
         """Outputs (n, n_classes) in float64: ReLU between layers, none after the last."""
-        ws, bs = self.weights(), self.biases()
+        ws = [np.ascontiguousarray(w.T) for w in self.weights()]  # (d_in, d_out): faster products than w.T views
+        bs = self.biases()
         outs = []
         for start in range(0, len(x), batch):
             h = self.features(x[start : start + batch])
-            for k, (w, b) in enumerate(zip(ws, bs)):
-                h = h @ w.T + b
+            for k, (wt, b) in enumerate(zip(ws, bs)):
+                h = h @ wt + b
                 if k < len(ws) - 1:
                     h = np.maximum(h, 0.0)
             outs.append(h)
