@@ -47,6 +47,7 @@ class Arch:
     hidden: tuple[int, ...]
     units: tuple[int, ...]
     inputs: int | None = None
+    smooth: float = 0.0  # magnitude pruning of the first layer favours pixels next to kept ones (0: plain magnitude)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Plan:
     levels: tuple[int, ...]
     bias_levels: int
     schedule: Schedule
+    zeros: bool = True  # survivors rounding to level 0 are pruned at quantisation
     paper_arch: Arch | None = None  # the paper's MLP on its own line (magnitude pruning, paper_targets)
     paper_targets: tuple[int, ...] = ()
     paper_schedule: Schedule | None = None
@@ -84,33 +86,33 @@ def preset(dataset: str, quick: bool = False) -> Plan:
     if dataset == "digits":
         sched = Schedule(dense_epochs=30, rounds=8, round_epochs=3, final_epochs=20, qat_epochs=10, batch_size=64)
         if quick:
-            sched = Schedule(dense_epochs=6, rounds=3, round_epochs=1, final_epochs=3, qat_epochs=2, batch_size=64)
+            sched = Schedule(dense_epochs=25, rounds=3, round_epochs=2, final_epochs=6, qat_epochs=3, batch_size=64)
         return Plan(
-            archs=(Arch("MLP 64-64-32-10", 1, (64, 32), (16, 12)),),
+            archs=(Arch("MLP 64-64-32-10", 1, (64, 32), (16, 12), smooth=1.0),),
             methods=("magnitude", "algorithm-1"),
             targets=(400, 250),
             levels=(2, 4),
-            bias_levels=7,
+            bias_levels=3,
             schedule=sched,
             dd_arch=Arch("MLP 64-64-32-10", 1, (64, 32), (24, 16)),
             dd_targets=(800,),
             dd_levels=(3,),
             dd_schedule=sched,
         )
-    sched = Schedule(dense_epochs=10, rounds=20, round_epochs=2, final_epochs=20, qat_epochs=10)
-    paper_sched = Schedule(dense_epochs=4, rounds=16, round_epochs=1, final_epochs=15, qat_epochs=8)
+    sched = Schedule(dense_epochs=10, rounds=30, round_epochs=3, final_epochs=30, qat_epochs=10)
+    paper_sched = Schedule(dense_epochs=4, rounds=20, round_epochs=1, final_epochs=20, qat_epochs=8)
     dd_sched = Schedule(dense_epochs=40, rounds=20, round_epochs=6, final_epochs=15, qat_epochs=10)
     if quick:
         sched = Schedule(dense_epochs=1, rounds=4, round_epochs=1, final_epochs=1, qat_epochs=1)
         paper_sched = dd_sched = sched
     return Plan(
-        archs=(Arch("3x3-pooled MLP 81-300-100-10", 3, (300, 100), (40, 20)),),
+        archs=(Arch("3x3-pooled MLP 81-300-100-10", 3, (300, 100), (40, 20), smooth=1.0),),
         methods=("magnitude", "algorithm-1"),
-        targets=(1000, 800, 650),
-        levels=(3, 4),
-        bias_levels=15,
+        targets=(800, 650),
+        levels=(4, 6),
+        bias_levels=3,
         schedule=sched,
-        paper_arch=Arch("paper's MLP 784-500x4-10", 1, (500, 500, 500, 500), (60, 30, 20, 20)),
+        paper_arch=Arch("paper's MLP 784-500x4-10", 1, (500, 500, 500, 500), (60, 30, 20, 20), smooth=1.0),
         paper_targets=(1600,),
         paper_schedule=paper_sched,
         dd_arch=Arch("3x3-pooled MLP 81-300-100-10", 3, (300, 100), (60, 30)),
@@ -230,6 +232,7 @@ def run_family(
     paper_bounds: bool,
     say: Callable[[str], None],
     variant: str = "data-independent",
+    zeros: bool = True,
 ) -> Family:
     """Train one dense network on data['x_fit'], prune it along each method's path, fine-tune and quantise at each
     target and level count, code and certify every result on data['x_bound'] (m = its size)."""
@@ -247,22 +250,29 @@ def run_family(
     if paper_bounds:
         t1 = time.perf_counter()
         x_b = features(data["x_bound"], task, arch.pool)
-        fam.paper = paper_style_bounds(dense, init, x_b, torch.as_tensor(data["y_bound"]), delta, seed)
+        try:
+            fam.paper = paper_style_bounds(dense, init, x_b, torch.as_tensor(data["y_bound"]), delta, seed)
+        except ValueError as exc:  # e.g. no positive margin left (a network trained for a few epochs only)
+            fam.paper = {"error": str(exc)}
+            say(f"{arch.name}: paper-style bounds skipped ({exc})")
         fam.seconds["paper_bounds"] = time.perf_counter() - t1
-        say(
-            f"{arch.name}: paper-style bounds of the dense network (log10): "
-            + ", ".join(f"{lbl} {fam.paper[key]:.2f}" for key, lbl in PAPER_BOUNDS)
-        )
+        if "error" not in fam.paper:
+            say(
+                f"{arch.name}: paper-style bounds of the dense network (log10): "
+                + ", ".join(f"{lbl} {fam.paper[key]:.2f}" for key, lbl in PAPER_BOUNDS)
+            )
     for method in methods:
         t1 = time.perf_counter()
-        spec = PruneSpec(method, arch.units, tuple(sorted(set(targets), reverse=True)), arch.inputs)
+        smooth = arch.smooth if method == "magnitude" else 0.0  # Algorithm 1 stays the paper's
+        side = task.pooled_side(arch.pool)
+        spec = PruneSpec(method, arch.units, tuple(sorted(set(targets), reverse=True)), arch.inputs, smooth, side)
         snaps = prune_path(copy.deepcopy(dense), x_fit, y_fit, spec, sched, seed, progress=None)
         fam.seconds[f"prune_{method}"] = time.perf_counter() - t1
         for snap in snaps:
             net = snap["state"]
             train(net, x_fit, y_fit, sched.final_epochs, sched.lr, sched.batch_size, seed + 11, cosine=True)
             for k_max in levels:
-                qn = quantise(net, task, arch.pool, k_max, bias_levels, x_fit, y_fit, sched, seed)
+                qn = quantise(net, task, arch.pool, k_max, bias_levels, x_fit, y_fit, sched, seed, zeros=zeros)
                 rec = certify_network(
                     qn.network, data["x_bound"], data["y_bound"], data["x_test"], data["y_test"], delta, grid
                 )
@@ -275,6 +285,8 @@ def run_family(
                         "levels": k_max,
                         "bias_levels": bias_levels,
                         "algorithm_1_d": [e.get("d") for e in snap["log"] if "d" in e][-1:] or None,
+                        "smooth": smooth,
+                        "zeros_pruned_at_quantisation": zeros,
                     }
                 )
                 fam.records.append(rec)
@@ -433,6 +445,7 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
                 args.seed,
                 paper_bounds,
                 bar.say,
+                zeros=plan.zeros,
             )
             families.append(fam)
         if plan.paper_arch is not None:
@@ -450,6 +463,7 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
                 args.seed,
                 paper_bounds,
                 bar.say,
+                zeros=plan.zeros,
             )
             families.append(fam)
         dd_records = []

@@ -49,6 +49,8 @@ class PruneSpec:
     units: tuple[int, ...]
     targets: tuple[int, ...]
     inputs: int | None = None
+    smooth: float = 0.0  # magnitude pruning of a first layer over an image: weight of the neighbours' magnitudes
+    side: int | None = None  # side of the (pooled) input image, for ``smooth``
 
     def __post_init__(self) -> None:
         if self.method not in PRUNE_METHODS:
@@ -81,7 +83,7 @@ class SparseMLP(nn.Module):
         b = self.bias[k]
         if self.quant is not None:
             s = self.quant["scales"][k]
-            q = _levels_torch(w, s, self.quant["K"])
+            q = _levels_torch(w, s, self.quant["K"], self.quant.get("zeros", False))
             w = w + (q * s * self.masks[k] - w).detach()
             bs = self.quant["bias_scales"][k]
             if bs is None:
@@ -114,15 +116,15 @@ class SparseMLP(nn.Module):
         ]
 
 
-def _levels_torch(w: torch.Tensor, scale: float, k_max: int) -> torch.Tensor:
-    """round(w / scale) clipped to [-K, K]; a nonzero weight never rounds to 0 (it becomes +-1)."""
+def _levels_torch(w: torch.Tensor, scale: float, k_max: int, zeros: bool = False) -> torch.Tensor:
+    """round(w / scale) clipped to [-K, K]; unless ``zeros``, a nonzero weight never rounds to 0 (it becomes +-1)."""
     q = torch.clamp(torch.round(w / scale), -k_max, k_max)
-    return torch.where((q == 0) & (w != 0), torch.sign(w), q)
+    return q if zeros else torch.where((q == 0) & (w != 0), torch.sign(w), q)
 
 
-def _levels_numpy(w: np.ndarray, scale: float, k_max: int) -> np.ndarray:
+def _levels_numpy(w: np.ndarray, scale: float, k_max: int, zeros: bool = False) -> np.ndarray:
     q = np.clip(np.round(w / scale), -k_max, k_max)
-    return np.where((q == 0) & (w != 0), np.sign(w), q).astype(np.int64)
+    return (q if zeros else np.where((q == 0) & (w != 0), np.sign(w), q)).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------------------------ training
@@ -212,9 +214,19 @@ def _layer_targets(net: SparseMLP, total: int) -> list[int]:
     return [int(c) for c in counts]
 
 
-def _prune_magnitude(net: SparseMLP, total: int) -> dict:
+def _smoothed(w: torch.Tensor, side: int, smooth: float) -> torch.Tensor:
+    """|w| + smooth * (mean |w| of the 4 neighbouring pixels of the same unit): favours spatially coherent masks,
+    which the code's left/up contexts make cheaper (first layer over an image only)."""
+    img = w.view(-1, 1, side, side)
+    kernel = torch.tensor([[0.0, 0.25, 0.0], [0.25, 0.0, 0.25], [0.0, 0.25, 0.0]]).view(1, 1, 3, 3)
+    return (img + smooth * F.conv2d(img, kernel, padding=1)).view_as(w)
+
+
+def _prune_magnitude(net: SparseMLP, total: int, smooth: float = 0.0, side: int | None = None) -> dict:
     for k, keep in enumerate(_layer_targets(net, total)):
         w = (net.weight[k] * net.masks[k]).detach().abs()
+        if k == 0 and smooth and side is not None:
+            w = _smoothed(w, side, smooth) * (net.masks[k] > 0)
         alive = net.masks[k] > 0
         if int(alive.sum()) > keep:
             score = torch.where(alive, w, torch.full_like(w, -1.0)).flatten()
@@ -296,7 +308,7 @@ def prune_path(
             d0 = net.dims[0]
             _kill_inputs(net, int(round(d0 * (min(spec.inputs, d0) / d0) ** frac)))
         if spec.method == "magnitude":
-            info = _prune_magnitude(net, count)
+            info = _prune_magnitude(net, count, spec.smooth, spec.side)
         else:
             info = _prune_algorithm_1(net, count, seed, step)
         train(net, x, y, sched.round_epochs, sched.lr, sched.batch_size, seed + 1000 + step)
@@ -343,10 +355,14 @@ def quantise(
     sched: Schedule,
     seed: int,
     fixed_structure: bool = False,
+    zeros: bool = False,
 ) -> Quantised:
     """Quantisation-aware fine-tuning of a copy of ``net`` (per-layer minifloat scales, levels in [-K, K] \\ {0},
-    bias levels in [-Kb, Kb]), then the exact ``CompressedMLP`` with dead units removed, in canonical order; with
-    ``fixed_structure`` the architecture, unit order and masks are kept exactly (data-dependent prior)."""
+    bias levels in [-Kb, Kb]), then the exact ``CompressedMLP`` with dead units removed, in canonical order.  With
+    ``zeros`` a survivor may round to level 0 and is then pruned (the mask is that of the final levels); without,
+    it becomes +-1.  With ``fixed_structure`` the architecture, unit order and masks are kept exactly
+    (data-dependent prior; ``zeros`` is then ignored)."""
+    zeros = zeros and not fixed_structure
     q = copy.deepcopy(net)
     scales, bias_scales = [], []
     for k in range(len(q.weight)):
@@ -358,14 +374,15 @@ def quantise(
         bias_scales.append(
             None if bias_levels == 0 or top == 0 else numerics.scale_value(numerics.quantise_scale(top / bias_levels))
         )
-    q.quant = {"scales": scales, "K": k_max, "bias_scales": bias_scales, "Kb": bias_levels}
+    q.quant = {"scales": scales, "K": k_max, "bias_scales": bias_scales, "Kb": bias_levels, "zeros": zeros}
     train(q, x, y, sched.qat_epochs, sched.qat_lr, sched.batch_size, seed + 7, cosine=True)
     levels, biases, bscodes = [], [], []
     for k in range(len(q.weight)):
         w = (q.weight[k] * q.masks[k]).detach().double().numpy()
         mask = q.masks[k].numpy() > 0
-        lv = _levels_numpy(w, scales[k], k_max) * mask
-        lv[mask & (lv == 0)] = 1  # a survivor whose weight is exactly 0.0 keeps its place in the mask
+        lv = _levels_numpy(w, scales[k], k_max, zeros) * mask
+        if not zeros:
+            lv[mask & (lv == 0)] = 1  # a survivor whose weight is exactly 0.0 keeps its place in the mask
         levels.append(lv)
         if bias_scales[k] is None:
             biases.append(None)
