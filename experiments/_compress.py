@@ -137,9 +137,12 @@ def train(
     batch_size: int,
     seed: int,
     cosine: bool = False,
+    teacher: torch.Tensor | None = None,
+    distill: float = 0.0,
 ) -> None:
     """Adam on the cross-entropy for ``epochs`` passes (permutation of epoch e drawn from a generator seeded with
-    (seed, e)); masks re-applied after every step, so pruned weights stay exactly zero."""
+    (seed, e)); masks re-applied after every step, so pruned weights stay exactly zero.  With ``teacher`` logits
+    (n, classes) and ``distill`` in (0, 1], the loss mixes in distill * T^2 KL(teacher || student) at T = 2."""
     if epochs <= 0:
         return
     opt = torch.optim.Adam(list(net.weight) + list(net.bias), lr=lr)
@@ -151,7 +154,11 @@ def train(
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 100_003 + e))
         for start in range(0, n, batch_size):
             idx = perm[start : start + batch_size]
-            loss = F.cross_entropy(net(x[idx]), y[idx])
+            out = net(x[idx])
+            loss = F.cross_entropy(out, y[idx])
+            if teacher is not None and distill > 0:
+                kl = F.kl_div(F.log_softmax(out / 2.0, 1), F.log_softmax(teacher[idx] / 2.0, 1), log_target=True)
+                loss = (1 - distill) * loss + distill * 4.0 * kl * out.shape[1]
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -290,6 +297,8 @@ def prune_path(
     sched: Schedule,
     seed: int,
     progress: Callable[[str], None] | None = None,
+    teacher: torch.Tensor | None = None,
+    distill: float = 0.0,
 ) -> list[dict]:
     """Iterative pruning from the trained dense ``net`` through ``spec.targets``; fine-tunes ``sched.round_epochs``
     after every step.  Returns one snapshot per target: {"target", "state" (a SparseMLP copy), "log"}."""
@@ -311,7 +320,7 @@ def prune_path(
             info = _prune_magnitude(net, count, spec.smooth, spec.side)
         else:
             info = _prune_algorithm_1(net, count, seed, step)
-        train(net, x, y, sched.round_epochs, sched.lr, sched.batch_size, seed + 1000 + step)
+        train(net, x, y, sched.round_epochs, sched.lr, sched.batch_size, seed + 1000 + step, False, teacher, distill)
         entry = {"nonzeros": net.nonzeros(), "units": net.units_alive(), **info}
         log.append(entry)
         if progress is not None:
@@ -356,6 +365,8 @@ def quantise(
     seed: int,
     fixed_structure: bool = False,
     zeros: bool = False,
+    teacher: torch.Tensor | None = None,
+    distill: float = 0.0,
 ) -> Quantised:
     """Quantisation-aware fine-tuning of a copy of ``net`` (per-layer minifloat scales, levels in [-K, K] \\ {0},
     bias levels in [-Kb, Kb]), then the exact ``CompressedMLP`` with dead units removed, in canonical order.  With
@@ -375,7 +386,7 @@ def quantise(
             None if bias_levels == 0 or top == 0 else numerics.scale_value(numerics.quantise_scale(top / bias_levels))
         )
     q.quant = {"scales": scales, "K": k_max, "bias_scales": bias_scales, "Kb": bias_levels, "zeros": zeros}
-    train(q, x, y, sched.qat_epochs, sched.qat_lr, sched.batch_size, seed + 7, cosine=True)
+    train(q, x, y, sched.qat_epochs, sched.qat_lr, sched.batch_size, seed + 7, True, teacher, distill)
     levels, biases, bscodes = [], [], []
     for k in range(len(q.weight)):
         w = (q.weight[k] * q.masks[k]).detach().double().numpy()

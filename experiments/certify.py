@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--pool", type=int, default=None, help="average-pooling factor of the input image (1-4)")
     ap.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden widths before pruning")
     ap.add_argument("--units", type=int, nargs="+", default=None, help="hidden units kept per hidden layer")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per network family (each one charged in G)")
+    ap.add_argument(
+        "--full-train",
+        action="store_true",
+        help="fit and bound on the whole training set (MNIST: m = 60,000) instead of the 80%% split; no "
+        "data-dependent variant then (there is no held-out part)",
+    )
     ap.add_argument("--no-paper-mlp", action="store_true", help="skip the paper's 5-layer MLP line (MNIST)")
     ap.add_argument("--no-data-dependent", action="store_true", help="skip the data-dependent-prior variant")
     ap.add_argument("--no-paper-bounds", action="store_true", help="skip compute_bounds on the dense networks")
@@ -86,7 +93,7 @@ def settings_from(args: argparse.Namespace):
         bad = [m for m in args.methods if m not in PRUNE_METHODS]
         if bad:
             raise UsageError(f"--methods must be among {', '.join(PRUNE_METHODS)} (got {' '.join(bad)})")
-        plan = replace(plan, methods=tuple(args.methods))
+        plan = replace(plan, methods=tuple(args.methods), archs=tuple(replace(a, methods=None) for a in plan.archs))
     arch = plan.archs[0]
     if args.pool is not None:
         if args.pool not in (1, 2, 3, 4) or (args.dataset == "digits" and args.pool > 2):
@@ -107,9 +114,13 @@ def settings_from(args: argparse.Namespace):
         name = f"{arch.pool}x{arch.pool}-pooled MLP " if arch.pool > 1 else "MLP "
         arch = replace(arch, name=name + "-".join(str(v) for v in (side * side, *arch.hidden, 10)))
         plan = replace(plan, archs=(arch,))
+    if args.seeds is not None:
+        if not 1 <= args.seeds <= 20:
+            raise UsageError(f"--seeds must lie in 1..20 (got {args.seeds})")
+        plan = replace(plan, archs=tuple(replace(a, seeds=tuple(range(args.seeds))) for a in plan.archs))
     if args.no_paper_mlp:
         plan = replace(plan, paper_arch=None, paper_targets=())
-    if args.no_data_dependent:
+    if args.no_data_dependent or args.full_train:
         plan = replace(plan, dd_arch=None, dd_targets=())
     return plan
 

@@ -28,7 +28,8 @@ layer to be sorted in descending lexicographic order of their mask rows (:func:`
 which does not change the function) and skips every bit that this order forces -- coding modulo the permutation
 of hidden units (theory: at most log2 h! bits can be saved).  Levels are coded with an adaptive Dirichlet(1/2)
 model over the 2K nonzero levels per layer, bias levels over 2Kb + 1 levels.  With ``prior_masks`` (the
-data-dependent-prior variant) the masks are part of the code's definition and are not transmitted.
+data-dependent-prior variant) the masks are part of the code's definition and are not transmitted; with
+``prior_levels`` as well, each level is coded with the counts of its prior network's level as context.
 
 Lengths are in bits.  ``Code.parts`` gives the ideal information (-log2 of the model probability, bits) of each
 part; ``overhead`` is the rest of the real length (range-coder termination and word padding, Elias prefix).
@@ -416,19 +417,21 @@ def _code_mask(
     return out
 
 
-def _code_levels(st: _Stream, values: np.ndarray, k_max: int, nonzero: bool, part: str) -> np.ndarray:
-    """Code integer levels with an adaptive Dirichlet(ALPHA) model: over [-K, K] \\ {0} (``nonzero``) or [-K, K]."""
+def _code_levels(
+    st: _Stream, values: np.ndarray, k_max: int, nonzero: bool, part: str, contexts: np.ndarray | None = None
+) -> np.ndarray:
+    """Code integer levels with an adaptive Dirichlet(ALPHA) model over [-K, K] \\ {0} (``nonzero``) or [-K, K]; with
+    ``contexts`` (one integer per value, known to the decoder) each context value has its own counts."""
     alphabet = [v for v in range(-k_max, k_max + 1) if v != 0 or not nonzero]
     index = {v: t for t, v in enumerate(alphabet)}
-    counts = [0] * len(alphabet)
+    counts: dict[int, list[int]] = {}
     out = np.zeros(len(values), dtype=np.int64)
     for t in range(len(values)):
+        ctx = 0 if contexts is None else int(contexts[t])
+        c = counts.setdefault(ctx, [0] * len(alphabet))
         sym = 0 if st.decoding else index[int(values[t])]
-        if len(alphabet) == 1:
-            s = 0
-        else:
-            s = st.categorical(part, counts, t, sym)
-        counts[s] += 1
+        s = 0 if len(alphabet) == 1 else st.categorical(part, c, sum(c), sym)
+        c[s] += 1
         out[t] = alphabet[s]
     return out
 
@@ -440,7 +443,13 @@ def _code_scale(st: _Stream, code: tuple[int, int] | None, part: str) -> tuple[i
     return (e, mant)
 
 
-def _run(st: _Stream, task: Task, net: CompressedMLP | None, prior_masks: Sequence[np.ndarray] | None) -> CompressedMLP:
+def _run(
+    st: _Stream,
+    task: Task,
+    net: CompressedMLP | None,
+    prior_masks: Sequence[np.ndarray] | None,
+    prior_levels: Sequence[np.ndarray] | None = None,
+) -> CompressedMLP:
     """The message, in order; encodes ``net`` or (decoding) builds the network from the stream."""
     enc = not st.decoding
     pool = POOLS[st.uniform("header", len(POOLS), POOLS.index(net.pool) if enc else 0)]
@@ -450,6 +459,12 @@ def _run(st: _Stream, task: Task, net: CompressedMLP | None, prior_masks: Sequen
     if prior_masks is not None:
         if len(prior_masks) != depth or any(np.shape(pm) != (dims[k + 1], dims[k]) for k, pm in enumerate(prior_masks)):
             raise ValueError("prior_masks do not match the coded architecture")
+    if prior_levels is not None:
+        if prior_masks is None or any(
+            np.shape(pl) != np.shape(pm) or not np.array_equal(np.asarray(pl) != 0, np.asarray(pm, dtype=bool))
+            for pl, pm in zip(prior_levels, prior_masks)
+        ):
+            raise ValueError("prior_levels need prior_masks and must be nonzero exactly on them")
     levels, scales, biases, bias_scales = [], [], [], []
     for k in range(depth):
         d_out, d_in = dims[k + 1], dims[k]
@@ -465,7 +480,8 @@ def _run(st: _Stream, task: Task, net: CompressedMLP | None, prior_masks: Sequen
             mask = _code_mask(
                 st, (q != 0) if enc else None, (d_out, d_in), side, sorted_rows=k < depth - 1, part="mask"
             )
-        vals = _code_levels(st, q[mask] if enc else np.zeros(int(mask.sum())), k_max, True, "levels")
+        ctx = None if prior_levels is None else np.asarray(prior_levels[k])[mask]
+        vals = _code_levels(st, q[mask] if enc else np.zeros(int(mask.sum())), k_max, True, "levels", ctx)
         full = np.zeros((d_out, d_in), dtype=np.int64)
         full[mask] = vals
         levels.append(full)
@@ -499,18 +515,24 @@ class Code:
         return np.packbits(self.bits).tobytes()
 
 
-def encode_network(net: CompressedMLP, prior_masks: Sequence[np.ndarray] | None = None) -> Code:
+def encode_network(
+    net: CompressedMLP,
+    prior_masks: Sequence[np.ndarray] | None = None,
+    prior_levels: Sequence[np.ndarray] | None = None,
+) -> Code:
     """occam-code-length: the code word of ``net`` (which must be in :func:`canonical_form` unless ``prior_masks``
     fixes the masks).  Returns a :class:`Code`; its ``n_bits`` is the length the Occam bound charges.
 
     ``prior_masks``: the data-dependent-prior variant -- one 0/1 array per layer, known to the decoder, equal to
-    the network's masks; the masks are then not transmitted.  Raises ValueError for a network that is not
-    canonical or whose masks differ from ``prior_masks``."""
+    the network's masks; the masks are then not transmitted.  ``prior_levels`` (with ``prior_masks``): integer
+    levels of a prior network on the same masks; each weight's level is then coded with the counts of its prior
+    level as context.  Raises ValueError for a network that is not canonical, whose masks differ from
+    ``prior_masks``, or prior levels that do not fit the masks."""
     net.validate()
     if prior_masks is None and not is_canonical(net):
         raise ValueError("hidden units are not in canonical order: encode canonical_form(net) (the same function)")
     st = _Stream()
-    _run(st, net.task, net, prior_masks)
+    _run(st, net.task, net, prior_masks, prior_levels)
     words = np.asarray(st.words(), dtype=np.uint32)
     n_words = max(len(words), 1)
     if len(words) == 0:
@@ -523,7 +545,12 @@ def encode_network(net: CompressedMLP, prior_masks: Sequence[np.ndarray] | None 
     return Code(bits=bits, parts=parts, network=net)
 
 
-def read_code(bits, task: Task, prior_masks: Sequence[np.ndarray] | None = None) -> tuple[CompressedMLP, int]:
+def read_code(
+    bits,
+    task: Task,
+    prior_masks: Sequence[np.ndarray] | None = None,
+    prior_levels: Sequence[np.ndarray] | None = None,
+) -> tuple[CompressedMLP, int]:
     """Decode one code word from the start of ``bits`` (0/1 array-like); returns (network, bits used).  The code is
     self-delimiting: whatever follows the code word is left unread.  Raises ValueError on a truncated code."""
     bits = np.asarray(bits, dtype=np.uint8)
@@ -535,13 +562,19 @@ def read_code(bits, task: Task, prior_masks: Sequence[np.ndarray] | None = None)
         raise ValueError(f"truncated code: {n_words} words announced, {len(bits) - pos} bits present")
     words = np.packbits(bits[pos:end]).view(">u4").astype(np.uint32)
     st = _Stream(words)
-    net = _run(st, task, None, prior_masks)
+    net = _run(st, task, None, prior_masks, prior_levels)
     return net, end
 
 
-def decode_network(bits, task: Task, prior_masks: Sequence[np.ndarray] | None = None) -> CompressedMLP:
-    """occam-code-length: the network of a complete code word (ValueError if bits are missing or left over)."""
-    net, used = read_code(bits, task, prior_masks)
+def decode_network(
+    bits,
+    task: Task,
+    prior_masks: Sequence[np.ndarray] | None = None,
+    prior_levels: Sequence[np.ndarray] | None = None,
+) -> CompressedMLP:
+    """occam-code-length: the network of a complete code word (ValueError if bits are missing or left over); the
+    priors must be those the word was encoded with."""
+    net, used = read_code(bits, task, prior_masks, prior_levels)
     if used != len(np.asarray(bits)):
         raise ValueError(f"{len(np.asarray(bits)) - used} bits left over after the code word")
     return net
