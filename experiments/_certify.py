@@ -508,7 +508,9 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
             from ._simulate import coverage_study
 
             t1 = time.perf_counter()
-            sim = coverage_study(args.simulate, seed=args.seed)
+            sim = coverage_study(
+                args.simulate, m=args.simulate_m, delta=args.delta, seed=args.seed, fresh=args.simulate_fresh
+            )
             seconds["simulation"] = time.perf_counter() - t1
             bar.say(f"simulation: {sim['failures']} failures in {sim['runs']} runs (allowed {sim['allowed_failures']})")
     finally:

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--no-paper-bounds", action="store_true", help="skip compute_bounds on the dense networks")
     ap.add_argument("--quick", action="store_true", help="a few epochs only (a smoke test, not a result)")
     ap.add_argument("--simulate", type=int, default=0, metavar="RUNS", help="also check the bound by simulation")
+    ap.add_argument("--simulate-m", type=int, default=2000, help="training examples per simulated run")
+    ap.add_argument("--simulate-fresh", type=int, default=10**6, help="fresh examples for the population error")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--no-progress", action="store_true", help="no progress messages")
     return ap
@@ -80,6 +82,10 @@ def settings_from(args: argparse.Namespace):
         raise UsageError(f"--threads must be >= 1 (got {args.threads})")
     if args.simulate < 0:
         raise UsageError(f"--simulate must be >= 0 runs (got {args.simulate})")
+    if args.simulate_m < 10 or args.simulate_fresh < 1000:
+        raise UsageError(
+            f"--simulate-m must be >= 10 and --simulate-fresh >= 1000 (got {args.simulate_m}, {args.simulate_fresh})"
+        )
     plan = preset("digits" if args.dataset == "digits" else "mnist", quick=args.quick)
     if args.targets is not None:
         if min(args.targets) < 1:

@@ -160,3 +160,20 @@ def test_scales_and_validation():
     with pytest.raises(ValueError, match="shape"):
         CompressedMLP(VECTOR, 1, [np.ones((3, 11), int)], [(0, 0)], [None], [None])
     assert math.isclose(scale_value((0, 0)), 1.0)
+
+
+def test_prior_levels_context():
+    rng = np.random.default_rng(6)
+    net = canonical_form(random_net(rng, MNIST, 2, [24, 12], 0.2, k_max=3))
+    masks = [q != 0 for q in net.levels]
+    same = encode_network(net, prior_masks=masks, prior_levels=net.levels)
+    plain = encode_network(net, prior_masks=masks)
+    # levels equal to their context: each context learns one symbol, far cheaper than the context-free code
+    assert same.parts["levels"] < 0.3 * plain.parts["levels"]
+    back = decode_network(same.bits, MNIST, prior_masks=masks, prior_levels=net.levels)
+    assert back.same_as(net)
+    # unrelated prior levels cost at most the learning of more contexts
+    other = [np.where(m, rng.choice([-1, 1], m.shape), 0) for m in masks]
+    assert decode_network(encode_network(net, masks, other).bits, MNIST, masks, other).same_as(net)
+    with pytest.raises(ValueError, match="prior_levels"):
+        encode_network(net, prior_levels=net.levels)
