@@ -18,7 +18,7 @@ import copy
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -109,15 +109,16 @@ def preset(dataset: str, quick: bool = False) -> Plan:
     sched = Schedule(dense_epochs=10, rounds=30, round_epochs=3, final_epochs=30, qat_epochs=10)
     paper_sched = Schedule(dense_epochs=4, rounds=20, round_epochs=1, final_epochs=20, qat_epochs=8)
     dd_sched = Schedule(dense_epochs=40, rounds=20, round_epochs=6, final_epochs=15, qat_epochs=10)
-    seeds = (0, 1)
+    seeds = (0, 1, 2, 3)
     if quick:
         sched = Schedule(dense_epochs=1, rounds=4, round_epochs=1, final_epochs=1, qat_epochs=1)
         paper_sched = dd_sched = sched
         seeds = (0,)
+    main = Arch("2x2-pooled MLP 196-300-100-10", 2, (300, 100), (40, 20), smooth=2.0)
     return Plan(
         archs=(
-            Arch("2x2-pooled MLP 196-300-100-10", 2, (300, 100), (40, 20), smooth=2.0, seeds=seeds),
-            Arch("2x2-pooled MLP 196-300-10", 2, (300,), (40,), smooth=2.0, methods=("magnitude",), seeds=seeds),
+            replace(main, methods=("magnitude",), seeds=seeds),
+            replace(main, methods=("algorithm-1",), seeds=(0,)),  # the paper's pruning, for comparison
         ),
         methods=("magnitude", "algorithm-1"),
         targets=(900, 750),
@@ -128,8 +129,8 @@ def preset(dataset: str, quick: bool = False) -> Plan:
         paper_targets=(1500, 1200),
         paper_schedule=paper_sched,
         dd_arch=Arch("2x2-pooled MLP 196-300-100-10", 2, (300, 100), (60, 30), smooth=2.0),
-        dd_targets=(2500, 2000),
-        dd_levels=(2, 3),
+        dd_targets=(2500, 2000, 1500),
+        dd_levels=(2,),
         dd_schedule=dd_sched,
     )
 

@@ -83,7 +83,7 @@ class SparseMLP(nn.Module):
         b = self.bias[k]
         if self.quant is not None:
             s = self.quant["scales"][k]
-            q = _levels_torch(w, s, self.quant["K"], self.quant.get("zeros", False))
+            q = _levels_torch(w, s, self.quant["K"], self.quant.get("zeros", False), self.quant.get("deadzone", 0.5))
             w = w + (q * s * self.masks[k] - w).detach()
             bs = self.quant["bias_scales"][k]
             if bs is None:
@@ -116,15 +116,22 @@ class SparseMLP(nn.Module):
         ]
 
 
-def _levels_torch(w: torch.Tensor, scale: float, k_max: int, zeros: bool = False) -> torch.Tensor:
-    """round(w / scale) clipped to [-K, K]; unless ``zeros``, a nonzero weight never rounds to 0 (it becomes +-1)."""
+def _levels_torch(
+    w: torch.Tensor, scale: float, k_max: int, zeros: bool = False, deadzone: float = 0.5
+) -> torch.Tensor:
+    """round(w / scale) clipped to [-K, K]; unless ``zeros``, a nonzero weight never rounds to 0 (it becomes +-1);
+    with ``zeros``, |w| / scale < ``deadzone`` gives 0 (0.5: plain rounding)."""
     q = torch.clamp(torch.round(w / scale), -k_max, k_max)
-    return q if zeros else torch.where((q == 0) & (w != 0), torch.sign(w), q)
+    if zeros:
+        return torch.where((w / scale).abs() < deadzone, torch.zeros_like(q), torch.where(q == 0, torch.sign(w), q))
+    return torch.where((q == 0) & (w != 0), torch.sign(w), q)
 
 
-def _levels_numpy(w: np.ndarray, scale: float, k_max: int, zeros: bool = False) -> np.ndarray:
+def _levels_numpy(w: np.ndarray, scale: float, k_max: int, zeros: bool = False, deadzone: float = 0.5) -> np.ndarray:
     q = np.clip(np.round(w / scale), -k_max, k_max)
-    return (q if zeros else np.where((q == 0) & (w != 0), np.sign(w), q)).astype(np.int64)
+    if zeros:
+        return np.where(np.abs(w / scale) < deadzone, 0, np.where(q == 0, np.sign(w), q)).astype(np.int64)
+    return np.where((q == 0) & (w != 0), np.sign(w), q).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------------------------------ training
@@ -367,6 +374,7 @@ def quantise(
     zeros: bool = False,
     teacher: torch.Tensor | None = None,
     distill: float = 0.0,
+    deadzone: float = 0.5,
 ) -> Quantised:
     """Quantisation-aware fine-tuning of a copy of ``net`` (per-layer minifloat scales, levels in [-K, K] \\ {0},
     bias levels in [-Kb, Kb]), then the exact ``CompressedMLP`` with dead units removed, in canonical order.  With
@@ -385,13 +393,20 @@ def quantise(
         bias_scales.append(
             None if bias_levels == 0 or top == 0 else numerics.scale_value(numerics.quantise_scale(top / bias_levels))
         )
-    q.quant = {"scales": scales, "K": k_max, "bias_scales": bias_scales, "Kb": bias_levels, "zeros": zeros}
+    q.quant = {
+        "scales": scales,
+        "K": k_max,
+        "bias_scales": bias_scales,
+        "Kb": bias_levels,
+        "zeros": zeros,
+        "deadzone": deadzone,
+    }
     train(q, x, y, sched.qat_epochs, sched.qat_lr, sched.batch_size, seed + 7, True, teacher, distill)
     levels, biases, bscodes = [], [], []
     for k in range(len(q.weight)):
         w = (q.weight[k] * q.masks[k]).detach().double().numpy()
         mask = q.masks[k].numpy() > 0
-        lv = _levels_numpy(w, scales[k], k_max, zeros) * mask
+        lv = _levels_numpy(w, scales[k], k_max, zeros, deadzone) * mask
         if not zeros:
             lv[mask & (lv == 0)] = 1  # a survivor whose weight is exactly 0.0 keeps its place in the mask
         levels.append(lv)

@@ -99,7 +99,8 @@ def settings_from(args: argparse.Namespace):
         bad = [m for m in args.methods if m not in PRUNE_METHODS]
         if bad:
             raise UsageError(f"--methods must be among {', '.join(PRUNE_METHODS)} (got {' '.join(bad)})")
-        plan = replace(plan, methods=tuple(args.methods), archs=tuple(replace(a, methods=None) for a in plan.archs))
+        # one family, the first preset's, pruned by the methods asked for
+        plan = replace(plan, methods=tuple(args.methods), archs=(replace(plan.archs[0], methods=None),))
     arch = plan.archs[0]
     if args.pool is not None:
         if args.pool not in (1, 2, 3, 4) or (args.dataset == "digits" and args.pool > 2):
@@ -119,7 +120,7 @@ def settings_from(args: argparse.Namespace):
         side = {"digits": 8}.get(args.dataset, 28) // arch.pool
         name = f"{arch.pool}x{arch.pool}-pooled MLP " if arch.pool > 1 else "MLP "
         arch = replace(arch, name=name + "-".join(str(v) for v in (side * side, *arch.hidden, 10)))
-        plan = replace(plan, archs=(arch,))
+        plan = replace(plan, archs=(replace(arch, methods=None),))
     if args.seeds is not None:
         if not 1 <= args.seeds <= 20:
             raise UsageError(f"--seeds must lie in 1..20 (got {args.seeds})")
