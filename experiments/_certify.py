@@ -248,8 +248,10 @@ def run_family(
     variant: str = "data-independent",
     zeros: bool = True,
 ) -> Family:
-    """Train one dense network on data['x_fit'], prune it along each method's path, fine-tune and quantise at each
-    target and level count, code and certify every result on data['x_bound'] (m = its size)."""
+    """occam-kl, algorithm-1: train one dense network on data['x_fit'], prune it along each method's path, fine-tune
+    and quantise at each target and level count, code and certify every result on data['x_bound'] (m = its size,
+    ``grid`` = G of the union bound).  Records are probabilities of error and bits; paper-style bounds of the dense
+    network are kept both as log10 and as probabilities (or an error message when compute_bounds refuses)."""
     t0 = time.perf_counter()
     x_fit = features(data["x_fit"], task, arch.pool)
     y_fit = torch.as_tensor(data["y_fit"])
@@ -398,11 +400,8 @@ def _from_compressed(net: numerics.CompressedMLP) -> SparseMLP:
 
 
 def best(records: list[dict]) -> dict | None:
+    """occam-kl: the record with the smallest certificate (every record was charged in its grid's G)."""
     return min(records, key=lambda r: r["certificate_kl"]) if records else None
-
-
-def as_dict(obj) -> dict:
-    return asdict(obj)
 
 
 # ------------------------------------------------------------------------------------------------- a whole run

@@ -87,8 +87,9 @@ def one_run(m: int, delta: float, seed: int, w, x_fresh: np.ndarray, clean_fresh
 
 
 def allowed_failures(runs: int, delta: float, alpha: float) -> int:
-    """The largest f with P(Bin(runs, delta') >= f + 1) > alpha fails the check beyond f: returns the smallest f with
-    P(Bin(runs, delta') >= f + 1) <= alpha, delta' = delta + 1e-6 (theory.binomial_upper_tail, lemma-d.2's form)."""
+    """occam-kl (simulation check): the number of failures allowed in ``runs`` runs, the smallest f with
+    P(Bin(runs, delta') >= f + 1) <= alpha, delta' = delta + 1e-6 (theory.binomial_upper_tail).  If the theorem
+    holds, more than f failures happen with probability <= alpha (the check's false-failure rate)."""
     q = min(delta + 1e-6, 1 - 1e-12)
     for f in range(runs + 1):
         if f + 1 > runs or float(theory.binomial_upper_tail(runs, f + 1, q)) <= alpha:
@@ -99,8 +100,10 @@ def allowed_failures(runs: int, delta: float, alpha: float) -> int:
 def coverage_study(
     runs: int, m: int = 2000, delta: float = 0.05, seed: int = 0, fresh: int = 10**6, alpha: float = 1e-6
 ) -> dict:
-    """``runs`` independent repetitions of the pipeline; asserts nothing, returns counts, the allowed number of
-    failures at false-failure rate ``alpha``, the power against a failure rate of 0.5, and a one-line summary."""
+    """occam-kl (simulation check): ``runs`` independent repetitions of the pipeline on m examples each; asserts
+    nothing, returns counts, the allowed number of failures at false-failure rate ``alpha``, the power against a
+    failure rate of 0.5, the controls, per-run records (probabilities of error, bits) and a one-line summary.
+    Raises ValueError for runs < 1, m < 10 or fresh < 1000."""
     if runs < 1 or m < 10 or fresh < 1000:
         raise ValueError(f"need runs >= 1, m >= 10, fresh >= 1000 (got {runs}, {m}, {fresh})")
     w = teacher()
