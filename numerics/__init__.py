@@ -5,6 +5,19 @@ CLIs: ``python -m numerics.check`` (Monte-Carlo evidence per claim id) and ``pyt
 """
 
 from ._algorithm1 import algorithm_1
+from ._coding import (
+    Code,
+    CompressedMLP,
+    Task,
+    canonical_form,
+    decode_network,
+    encode_network,
+    is_canonical,
+    pool_inputs,
+    quantise_scale,
+    read_code,
+    scale_value,
+)
 from ._matrix import (
     balls_into_bins_study,
     lemma_4_3_study,
@@ -23,6 +36,7 @@ from ._montecarlo import (
     lemma_d_3_frequency,
     prune_frequency,
 )
+from ._occam import OccamBound, binomial_tail_inverse, kl_inverse, occam_bound
 from ._pruning_path import PruningPath, layer_generator
 from ._sketching import (
     RecoveryResult,
@@ -75,4 +89,19 @@ __all__ = [
     "bernoulli",
     "median_of_means",
     "dkw",
+    "kl_inverse",
+    "binomial_tail_inverse",
+    "occam_bound",
+    "OccamBound",
+    "Task",
+    "CompressedMLP",
+    "Code",
+    "encode_network",
+    "decode_network",
+    "read_code",
+    "canonical_form",
+    "is_canonical",
+    "pool_inputs",
+    "quantise_scale",
+    "scale_value",
 ]

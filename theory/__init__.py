@@ -53,6 +53,19 @@ from ._norms import (
     lemma_b_2_condition,
 )
 from ._numeric import Formula, validate_argument
+from ._occam import (
+    binary_kl,
+    binary_kl_at_zero,
+    binomial_log_pmf,
+    catoni_bound,
+    codebook_bits,
+    dirichlet_multinomial_bits,
+    dirichlet_predictive,
+    kl_inverse_at_zero,
+    log2_binomial,
+    occam_complexity,
+    permutation_bits,
+)
 from ._pruning import (
     algorithm_1_prune_probability,
     binomial_tail_identity_check,

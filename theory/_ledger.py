@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy as sp
 
-from . import _baselines, _bounds, _norms, _pruning, _sparsity
+from . import _baselines, _bounds, _norms, _occam, _pruning, _sparsity
 from ._checks import erf_probability_check, quadrature_vs_closed_form, sphere_tail_check
 from ._claim import Claim, Step
 from ._symbols import c_m, j, p, r, x
@@ -841,7 +841,13 @@ def _derived_claims() -> list[Claim]:
     if cached is not None:
         return cached
     claims = (
-        _pruning_claims() + _norm_claims() + _sparsity_claims() + _bound_claims() + _baseline_claims() + _other_claims()
+        _pruning_claims()
+        + _norm_claims()
+        + _sparsity_claims()
+        + _bound_claims()
+        + _baseline_claims()
+        + _other_claims()
+        + _occam.occam_claims()  # the toolkit's own certificate (not a paper statement)
     )
     for c in claims:
         c.formulas = {text: expr for text, expr in _EVIDENCE_FORMULAS.items() if text in c.evidence}
