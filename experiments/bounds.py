@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._settings import PROTOCOLS, SEED_MAX, RunSettings, UsageError
+from ._settings import PROTOCOLS, SEED_MAX, RunSettings, UsageError, differing
 
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": dict(datasets=["digits"], widths=[64, 128], depth=5, epochs=40, every=10, imp_rounds=0),
@@ -688,9 +688,10 @@ def _main(args: argparse.Namespace) -> int:
             records[t.key] = old
         else:
             if old is not None:
+                changed = "; ".join(differing(old.get("identity") or {}, s.record_identity(t.dataset, t.width, t.seed)))
                 print(
-                    f"  {t.key}: the record in {out}/summary.json was written with other settings; recomputed "
-                    "(checkpoints are reused where they fit)"
+                    f"  {t.key}: the record in {out}/summary.json was written with other settings ({changed}); "
+                    "recomputed (checkpoints are reused where they fit)"
                 )
             todo.append(t)
     # keep records of tasks not asked for this time (another sweep into the same folder)
