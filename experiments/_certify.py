@@ -109,7 +109,7 @@ def preset(dataset: str, quick: bool = False) -> Plan:
     sched = Schedule(dense_epochs=10, rounds=30, round_epochs=3, final_epochs=30, qat_epochs=10)
     paper_sched = Schedule(dense_epochs=4, rounds=20, round_epochs=1, final_epochs=20, qat_epochs=8)
     dd_sched = Schedule(dense_epochs=40, rounds=20, round_epochs=6, final_epochs=15, qat_epochs=10)
-    seeds = (0, 1, 2, 3)
+    seeds: tuple[int, ...] = (0, 1, 2, 3)
     if quick:
         sched = Schedule(dense_epochs=1, rounds=4, round_epochs=1, final_epochs=1, qat_epochs=1)
         paper_sched = dd_sched = sched
@@ -331,6 +331,8 @@ def run_data_dependent(
     targets x levels x 2 codes tried.  A third record, ``HOLDOUT``, certifies the prior network itself under the
     second code -- a hold-out bound, listed for reference (it says nothing about compression)."""
     arch, sched = plan.dd_arch, plan.dd_schedule or plan.schedule
+    if arch is None:
+        raise ValueError("the plan has no data-dependent-prior architecture (dd_arch)")
     x_pr = features(data["x_prior"], task, arch.pool)
     y_pr = torch.as_tensor(data["y_prior"])
     x_all = torch.cat([x_pr, features(data["x_bound"], task, arch.pool)])
@@ -404,6 +406,14 @@ def best(records: list[dict]) -> dict | None:
     return min(records, key=lambda r: r["certificate_kl"]) if records else None
 
 
+def _best_of(records: list[dict]) -> dict:
+    """:func:`best` of records that must not be empty (ValueError if they are)."""
+    chosen = best(records)
+    if chosen is None:
+        raise ValueError("no records to choose the best certificate from")
+    return chosen
+
+
 # ------------------------------------------------------------------------------------------------- a whole run
 class _Progress:
     """A tqdm bar over the hypotheses on a TTY; plain lines on stderr otherwise; nothing with progress off."""
@@ -458,7 +468,8 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
     grid = plan.grid_size
     bar = _Progress(grid + plan.dd_grid_size, progress)
     paper_bounds = not args.no_paper_bounds
-    families, seconds = [], {}
+    families: list[Family] = []
+    seconds: dict[str, float | dict] = {}
     try:
         for arch in plan.archs:
             for offset in arch.seeds:
@@ -525,9 +536,9 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
     lines = []
     main_records = [r for fam in families[:n_main] for r in fam.records]
     if main_records:
-        lines.append({"label": "best of the grid (data-independent code)", **best(main_records)})
+        lines.append({"label": "best of the grid (data-independent code)", **_best_of(main_records)})
     if plan.paper_arch is not None and families[n_main:]:
-        lines.append({"label": "the paper's 5-layer MLP (data-independent code)", **best(families[-1].records)})
+        lines.append({"label": "the paper's 5-layer MLP (data-independent code)", **_best_of(families[-1].records)})
     for variant, label in (
         (DD_MASKS, "data-dependent prior: masks chosen on held-out data"),
         (DD_VALUES, "data-dependent prior: masks and value model from held-out data"),
@@ -535,7 +546,7 @@ def run(data, plan: Plan, args, progress: bool) -> dict:
     ):
         chosen = [r for r in dd_records if r["variant"] == variant]
         if chosen:
-            lines.append({"label": label, **best(chosen)})
+            lines.append({"label": label, **_best_of(chosen)})
     seconds["total"] = time.perf_counter() - t0
     return {
         "dataset": data.name,

@@ -347,6 +347,8 @@ def _best_scale(w: np.ndarray, k_max: int) -> float:
         err = float(((_levels_numpy(w, s, k_max) * s - w) ** 2).sum())
         if err < best_err:
             best, best_err = s, err
+    # w is finite (a NaN or inf makes top non-finite, which quantise_scale rejects), so the first error is finite
+    assert best is not None
     return best
 
 
@@ -402,7 +404,9 @@ def quantise(
         "deadzone": deadzone,
     }
     train(q, x, y, sched.qat_epochs, sched.qat_lr, sched.batch_size, seed + 7, True, teacher, distill)
-    levels, biases, bscodes = [], [], []
+    levels: list[np.ndarray] = []
+    biases: list[np.ndarray | None] = []
+    bscodes: list[tuple[int, int] | None] = []
     for k in range(len(q.weight)):
         w = (q.weight[k] * q.masks[k]).detach().double().numpy()
         mask = q.masks[k].numpy() > 0
@@ -410,13 +414,14 @@ def quantise(
         if not zeros:
             lv[mask & (lv == 0)] = 1  # a survivor whose weight is exactly 0.0 keeps its place in the mask
         levels.append(lv)
-        if bias_scales[k] is None:
+        bias_scale = bias_scales[k]
+        if bias_scale is None:
             biases.append(None)
             bscodes.append(None)
         else:
             b = q.bias[k].detach().double().numpy()
-            biases.append(np.clip(np.round(b / bias_scales[k]), -bias_levels, bias_levels).astype(np.int64))
-            bscodes.append(numerics.quantise_scale(bias_scales[k]))
+            biases.append(np.clip(np.round(b / bias_scale), -bias_levels, bias_levels).astype(np.int64))
+            bscodes.append(numerics.quantise_scale(bias_scale))
     if not fixed_structure:
         levels, biases = _drop_dead_units(levels, biases)
     net_c = numerics.CompressedMLP(task, pool, levels, [numerics.quantise_scale(s) for s in scales], biases, bscodes)
@@ -425,7 +430,9 @@ def quantise(
     )
 
 
-def _drop_dead_units(levels: list[np.ndarray], biases: list[np.ndarray | None]):
+def _drop_dead_units(
+    levels: list[np.ndarray], biases: list[np.ndarray | None]
+) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """Remove hidden units that cannot change the output: no outgoing weight, or no incoming weight and bias 0
     (their output is ReLU(0) = 0).  At least one unit is kept per layer."""
     levels = [q.copy() for q in levels]
@@ -442,8 +449,9 @@ def _drop_dead_units(levels: list[np.ndarray], biases: list[np.ndarray | None]):
             if not keep.all():
                 levels[k] = levels[k][keep]
                 levels[k + 1] = levels[k + 1][:, keep]
-                if biases[k] is not None:
-                    biases[k] = biases[k][keep]
+                bias = biases[k]
+                if bias is not None:
+                    biases[k] = bias[keep]
                 changed = True
     return levels, biases
 

@@ -43,6 +43,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import cast
 
 import numpy as np
 import sympy as sp
@@ -107,6 +108,7 @@ def pool_inputs(x: np.ndarray, task: Task, pool: int) -> np.ndarray:
     if pool == 1:
         return x
     s = task.image_side
+    assert s is not None  # pooled_dim() allows pool > 1 only with image geometry
     k = s // pool
     img = x.reshape(-1, s, s)[:, : k * pool, : k * pool].reshape(-1, k, pool, k, pool)
     return img.mean(axis=(2, 4)).reshape(-1, k * k)
@@ -157,8 +159,11 @@ class CompressedMLP:
     def __post_init__(self) -> None:
         self.levels = [np.asarray(q, dtype=np.int64) for q in self.levels]
         self.bias_levels = [None if b is None else np.asarray(b, dtype=np.int64) for b in self.bias_levels]
-        self.scales = [tuple(int(v) for v in s) for s in self.scales]
-        self.bias_scales = [None if s is None else tuple(int(v) for v in s) for s in self.bias_scales]
+        # (exponent, mantissa) pairs: validate() rejects a scale of another length (scale_value unpacks two)
+        self.scales = [cast(tuple[int, int], tuple(int(v) for v in s)) for s in self.scales]
+        self.bias_scales = [
+            None if s is None else cast(tuple[int, int], tuple(int(v) for v in s)) for s in self.bias_scales
+        ]
         self.validate()
 
     # -- structure ----------------------------------------------------------------------------------------------
@@ -180,9 +185,10 @@ class CompressedMLP:
             if b is not None:
                 if b.shape != (q.shape[0],):
                     raise ValueError(f"layer {k}: bias_levels must have shape ({q.shape[0]},) (got {b.shape})")
-                if self.bias_scales[k] is None:
+                bias_scale = self.bias_scales[k]
+                if bias_scale is None:
                     raise ValueError(f"layer {k}: a bias needs a bias scale")
-                scale_value(self.bias_scales[k])
+                scale_value(bias_scale)
                 if np.abs(b).max(initial=0) >= 2 ** (MAX_INT_BITS - 1):
                     raise ValueError(f"layer {k}: bias levels too large")
             if np.abs(q).max(initial=0) >= 2 ** (MAX_INT_BITS - 1):
@@ -207,7 +213,11 @@ class CompressedMLP:
         """float64 bias vectors (zeros for a layer without bias)."""
         out = []
         for q, b, s in zip(self.levels, self.bias_levels, self.bias_scales):
-            out.append(np.zeros(q.shape[0]) if b is None else scale_value(s) * b.astype(np.float64))
+            if b is None:
+                out.append(np.zeros(q.shape[0]))
+            else:
+                assert s is not None  # validate(): a bias has a bias scale
+                out.append(scale_value(s) * b.astype(np.float64))
         return out
 
     # -- the function -------------------------------------------------------------------------------------------
@@ -244,8 +254,11 @@ class CompressedMLP:
         for a, b in zip(self.levels, other.levels):
             if a.shape != b.shape or not np.array_equal(a, b):
                 return False
-        for a, b in zip(self.bias_levels, other.bias_levels):
-            if (a is None) != (b is None) or (a is not None and not np.array_equal(a, b)):
+        for ba, bb in zip(self.bias_levels, other.bias_levels):
+            if ba is None or bb is None:
+                if (ba is None) != (bb is None):
+                    return False
+            elif not np.array_equal(ba, bb):
                 return False
         mine = [s for s, b in zip(self.bias_scales, self.bias_levels) if b is not None]
         theirs = [s for s, b in zip(other.bias_scales, other.bias_levels) if b is not None]
@@ -267,8 +280,9 @@ def canonical_form(net: CompressedMLP) -> CompressedMLP:
     for k in range(len(levels) - 1):
         order = _row_order(levels[k] != 0)
         levels[k] = levels[k][order]
-        if biases[k] is not None:
-            biases[k] = biases[k][order]
+        bias = biases[k]
+        if bias is not None:
+            biases[k] = bias[order]
         levels[k + 1] = levels[k + 1][:, order]
     return CompressedMLP(net.task, net.pool, levels, list(net.scales), biases, list(net.bias_scales))
 
@@ -385,6 +399,7 @@ def _code_mask(
     st: _Stream, mask: np.ndarray | None, shape: tuple[int, int], side: int | None, sorted_rows: bool, part: str
 ) -> np.ndarray:
     """Code a 0/1 mask of ``shape`` (d_out, d_in) entry by entry (contexts: module docstring).  Returns it."""
+    assert (mask is None) == st.decoding, "the mask is given exactly when encoding"
     d_out, d_in = shape
     out = np.zeros((d_out, d_in), dtype=bool)
     n0 = [0] * (4 * _BUCKETS * 3)
@@ -393,9 +408,9 @@ def _code_mask(
     pred = st._pred
     for i in range(d_out):
         row = out[i]
-        src = None if st.decoding else mask[i]
+        src = None if mask is None else mask[i]
         tied = sorted_rows and i > 0  # row i must not exceed row i-1 while their prefixes agree
-        prev = out[i - 1] if i > 0 else None
+        prev = out[i - 1] if i > 0 else row  # read only while ``tied``, which needs i > 0
         ones = 0  # survivors of this row so far (capped at 2 in the context)
         for j in range(d_in):
             if tied and not prev[j]:
@@ -455,11 +470,14 @@ def _run(
     prior_masks: Sequence[np.ndarray] | None,
     prior_levels: Sequence[np.ndarray] | None = None,
 ) -> CompressedMLP:
-    """The message, in order; encodes ``net`` or (decoding) builds the network from the stream."""
-    enc = not st.decoding
-    pool = POOLS[st.uniform("header", len(POOLS), POOLS.index(net.pool) if enc else 0)]
-    depth = 1 + st.uniform("header", MAX_DEPTH, len(net.levels) - 1 if enc else 0)
-    widths = [1 + st.integer("header", net.levels[k].shape[0] - 1 if enc else 0) for k in range(depth - 1)]
+    """The message, in order; encodes ``net`` or (decoding) builds the network from the stream.
+
+    ``net`` is given exactly when encoding, so ``net is None`` below means decoding (the symbols passed to the
+    stream are then ignored)."""
+    assert (net is None) == st.decoding, "a network is given exactly when encoding"
+    pool = POOLS[st.uniform("header", len(POOLS), 0 if net is None else POOLS.index(net.pool))]
+    depth = 1 + st.uniform("header", MAX_DEPTH, 0 if net is None else len(net.levels) - 1)
+    widths = [1 + st.integer("header", 0 if net is None else net.levels[k].shape[0] - 1) for k in range(depth - 1)]
     dims = [task.pooled_dim(pool)] + widths + [task.n_classes]
     if prior_masks is not None:
         if len(prior_masks) != depth or any(np.shape(pm) != (dims[k + 1], dims[k]) for k, pm in enumerate(prior_masks)):
@@ -470,32 +488,36 @@ def _run(
             for pl, pm in zip(prior_levels, prior_masks)
         ):
             raise ValueError("prior_levels need prior_masks and must be nonzero exactly on them")
-    levels, scales, biases, bias_scales = [], [], [], []
+    levels: list[np.ndarray] = []
+    scales: list[tuple[int, int]] = []
+    biases: list[np.ndarray | None] = []
+    bias_scales: list[tuple[int, int] | None] = []
     for k in range(depth):
         d_out, d_in = dims[k + 1], dims[k]
-        q = net.levels[k] if enc else None
-        scales.append(_code_scale(st, net.scales[k] if enc else None, "scales"))
-        k_max = 1 + st.integer("scales", max(int(np.abs(q).max(initial=0)), 1) - 1 if enc else 0)
+        q = None if net is None else net.levels[k]
+        scales.append(_code_scale(st, None if net is None else net.scales[k], "scales"))
+        k_max = 1 + st.integer("scales", 0 if q is None else max(int(np.abs(q).max(initial=0)), 1) - 1)
         if prior_masks is not None:
             mask = np.asarray(prior_masks[k], dtype=bool)
-            if enc and not np.array_equal(mask, q != 0):
+            if q is not None and not np.array_equal(mask, q != 0):
                 raise ValueError(f"layer {k}: the network's mask differs from prior_masks[{k}]")
         else:
             side = task.pooled_side(pool) if k == 0 else None
             mask = _code_mask(
-                st, (q != 0) if enc else None, (d_out, d_in), side, sorted_rows=k < depth - 1, part="mask"
+                st, None if q is None else (q != 0), (d_out, d_in), side, sorted_rows=k < depth - 1, part="mask"
             )
         ctx = None if prior_levels is None else np.asarray(prior_levels[k])[mask]
-        vals = _code_levels(st, q[mask] if enc else np.zeros(int(mask.sum())), k_max, True, "levels", ctx)
+        vals = _code_levels(st, np.zeros(int(mask.sum())) if q is None else q[mask], k_max, True, "levels", ctx)
         full = np.zeros((d_out, d_in), dtype=np.int64)
         full[mask] = vals
         levels.append(full)
-        b = net.bias_levels[k] if enc else None
-        has_bias = st.uniform("biases", 2, int(b is not None) if enc else 0)
+        b = None if net is None else net.bias_levels[k]
+        has_bias = st.uniform("biases", 2, 0 if net is None else int(b is not None))
         if has_bias:
-            bias_scales.append(_code_scale(st, net.bias_scales[k] if enc else None, "biases"))
-            kb = st.integer("biases", int(np.abs(b).max(initial=0)) if enc else 0)
-            biases.append(_code_levels(st, b if enc else np.zeros(d_out), kb, False, "biases"))
+            # encoding: has_bias is (b is not None); decoding: net and b are None
+            bias_scales.append(_code_scale(st, None if net is None else net.bias_scales[k], "biases"))
+            kb = st.integer("biases", 0 if b is None else int(np.abs(b).max(initial=0)))
+            biases.append(_code_levels(st, np.zeros(d_out) if b is None else b, kb, False, "biases"))
         else:
             bias_scales.append(None)
             biases.append(None)
