@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 DEFAULT_OUT = "results/certify"
@@ -64,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--simulate-fresh", type=int, default=10**6, help="fresh examples for the population error")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--no-progress", action="store_true", help="no progress messages")
+    ap.add_argument(
+        "--from-records",
+        default=None,
+        metavar="DIR",
+        help="rebuild table.md, certify.csv and the README block from DIR/certify.json of an earlier run (no training)",
+    )
+    ap.add_argument("--readme", default=None, metavar="PATH", help="also rewrite the 'certify' block of this README")
     return ap
 
 
@@ -132,18 +137,6 @@ def settings_from(args: argparse.Namespace):
     return plan
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder (never a half-written file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
 def versions() -> dict:
     from importlib.metadata import version
 
@@ -166,6 +159,19 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"experiments.certify: {exc}", file=sys.stderr)
         return 2
+    from .bounds import UsageError as OutError
+    from .bounds import check_out_dir
+
+    try:
+        check_out_dir(Path(args.out))
+    except OutError as exc:
+        print(f"experiments.certify: {exc}", file=sys.stderr)
+        return 2
+    if args.readme and not Path(args.readme).is_file():
+        print(f"experiments.certify: --readme {args.readme} is not a file", file=sys.stderr)
+        return 2
+    if args.from_records:
+        return _from_records(args)
     import torch
 
     from ._data import DataError, load_dataset
@@ -195,7 +201,26 @@ def main(argv: list[str] | None = None) -> int:
         if limits is not None:
             limits.restore_original_limits()
     result["settings"]["versions"] = versions()
-    from ._certify import markdown, table
+    return _write(result, out, args.readme)
+
+
+def _from_records(args: argparse.Namespace) -> int:
+    """--from-records: the outputs and the README block again from an earlier run's certify.json."""
+    src = Path(args.from_records) / "certify.json"
+    try:
+        result = json.loads(src.read_text())
+        if not isinstance(result, dict) or "lines" not in result or "records" not in result:
+            raise ValueError("not a certify.json (no 'lines' or 'records')")
+    except (OSError, ValueError) as exc:
+        print(f"experiments.certify: cannot read {src}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    return _write(result, Path(args.out), args.readme, source=args.from_records)
+
+
+def _write(result: dict, out: Path, readme: str | None, source: str | None = None) -> int:
+    from ._certify import markdown, readme_block, table
+    from ._readme import markers, update_block
+    from .bounds import write_atomic
 
     frame = table(result)
     md = markdown(result, frame)
@@ -208,6 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"wrote {out / 'table.md'}, {out / 'certify.csv'}, {out / 'certify.json'} [{result['wall_seconds']['total']:.0f} s]"
     )
+    if readme:
+        try:
+            done = update_block(Path(readme), "certify", readme_block(result, source or str(out)))
+        except OSError as exc:
+            print(f"experiments.certify: cannot update {readme}: {exc}", file=sys.stderr)
+            return 2
+        if not done:
+            print(f"experiments.certify: {readme} has no {markers('certify')[0]} marker", file=sys.stderr)
+            return 2
+        print(f"updated the certificate block in {readme}")
     return 0
 
 

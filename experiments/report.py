@@ -748,18 +748,13 @@ def measure_network(summary: dict, sweep: Path, args, width: int) -> tuple[list[
     return diffs, results, [head + "\n" + body]
 
 
-_MARK = ("<!-- findings:start -->", "<!-- findings:end -->")
-
-
 def _update_readme(path: Path, block: str) -> None:
-    text = path.read_text()
-    if _MARK[0] not in text:
-        print(f"experiments.report: {path} has no {_MARK[0]} marker", file=sys.stderr)
-        return
-    head, rest = text.split(_MARK[0], 1)
-    tail = rest.split(_MARK[1], 1)[1]
-    path.write_text(f"{head}{_MARK[0]}\n{block}\n{_MARK[1]}{tail}")
-    print(f"updated the findings in {path}")
+    from ._readme import markers, update_block
+
+    if update_block(path, "findings", block):
+        print(f"updated the findings in {path}")
+    else:
+        print(f"experiments.report: {path} has no {markers('findings')[0]} marker", file=sys.stderr)
 
 
 def write_ledger_evidence(path: Path, units: dict) -> None:

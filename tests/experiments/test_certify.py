@@ -60,6 +60,16 @@ def test_tiny_digits_run(tmp_path, capsys):
     res2 = json.loads((out2 / "certify.json").read_text())
     assert [r["certificate_kl"] for r in res2["records"]] == [r["certificate_kl"] for r in res["records"]][:1]
     assert [r["bits"] for r in res2["records"]] == [r["bits"] for r in res["records"]][:1]
+    # the outputs and a README block again from the records, without training
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- certify:start -->\nSTALE-BLOCK\n<!-- certify:end -->\nrest\n")
+    out3 = tmp_path / "rebuilt"
+    capsys.readouterr()
+    assert main(["--from-records", str(out), "--out", str(out3), "--readme", str(readme)]) == 0
+    assert (out3 / "table.md").read_text() == md
+    text = readme.read_text()
+    assert text.startswith("intro\n") and text.endswith("rest\n") and "STALE-BLOCK" not in text
+    assert f"**{res['lines'][0]['certificate_kl']:.3f}**" in text and "Code length by part" in text
 
 
 @pytest.mark.parametrize(
@@ -85,6 +95,35 @@ def test_missing_mnist_one_line_exit_2(tmp_path, capsys):
     assert main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err and "\n" not in err
+
+
+def test_from_records_bad_folder_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "certify.json").write_text("{not json")
+    assert main(["--from-records", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "certify.json" in err and "\n" not in err
+    assert main(["--from-records", str(tmp_path / "absent"), "--out", str(tmp_path / "o")]) == 2
+    assert main(TINY + ["--readme", str(tmp_path / "no-readme.md"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "--readme" in err[-1]
+
+
+def test_readme_block_is_generated_from_the_committed_records():
+    """The README's certificate block is what --from-records writes from docs/results/certify (never typed)."""
+    from pathlib import Path
+
+    from experiments._certify import readme_block
+    from experiments._readme import read_block
+
+    root = Path(__file__).resolve().parents[2]
+    records = root / "docs" / "results" / "certify"
+    if not (records / "certify.json").is_file():
+        pytest.skip(f"no committed certificate records in {records}")
+    result = json.loads((records / "certify.json").read_text())
+    block = read_block((root / "README.md").read_text(), "certify")
+    assert block == readme_block(result, "docs/results/certify").strip()
+    best = result["lines"][0]
+    assert best["m"] == 48000 and best["certificate_kl"] <= 0.25 and best["decoded_identical"]
 
 
 def test_help():
