@@ -531,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         help="trained weights for the bounds case ({width} is filled in); the bench network when absent",
     )
     ap.add_argument("--cache-dir", default=DEFAULT_CACHE, help="where the bench network is cached")
+    ap.add_argument("--out", default="results/bench", help="folder for bench.md (the table) and bench.json")
     ap.add_argument("--case-json", metavar="CASE", help=argparse.SUPPRESS)  # internal: run one case, print JSON
     args = ap.parse_args(argv)
     for name in ("checkpoint", "cache_dir"):  # defaults are relative to the repository root, the rest to cwd
@@ -555,6 +556,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from .bounds import UsageError, check_out_dir, write_atomic
+
+    try:
+        check_out_dir(Path(args.out))
+    except UsageError as exc:
+        print(f"experiments.bench: {exc}", file=sys.stderr)
+        return 2
     results = {}
     for case in args.cases:
         cmd = [sys.executable, "-m", "experiments.bench", "--case-json", case, "--width", str(args.width)]
@@ -568,19 +576,26 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"  {case}: {time.perf_counter() - t0:.1f} s, peak {results[case]['peak_mib']:.0f} MiB", flush=True)
-    print(
-        "\n| case | what | time (s) | reference | reference time (s) | speed-up (reference / time) | peak MiB | note |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
+    lines = [
+        "| case | what | time (s) | reference | reference time (s) | speed-up (reference / time) | peak MiB | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for case, r in results.items():
         for k, (name, what, sec, ref, ref_sec, note) in enumerate(table_rows(case, r, args.width, args.samples)):
             ratio = "" if ref_sec != ref_sec else f"{ref_sec / sec:.1f}x" if sec > 0 else ""
             peak = f"{r['peak_mib']:.0f}" if k == 0 else ""
-            print(f"| {name} | {what} | {_fmt(sec)} | {ref} | {_fmt(ref_sec)} | {ratio} | {peak} | {note} |")
-    print(
-        f"\nwhole bench: {time.perf_counter() - t_start:.0f} s; {os.cpu_count()} CPUs, load average "
+            lines.append(f"| {name} | {what} | {_fmt(sec)} | {ref} | {_fmt(ref_sec)} | {ratio} | {peak} | {note} |")
+    footer = (
+        f"whole bench: {time.perf_counter() - t_start:.0f} s; {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.1f} at the end (timings on a shared machine are noisy; ratios are within one run)"
     )
+    table = "\n".join(lines) + "\n\n" + footer + "\n"
+    print("\n" + table, end="")
+    out = Path(args.out)
+    meta = {"argv": sys.argv[1:], "cpus": os.cpu_count(), "load_average_end": os.getloadavg()[0]}
+    write_atomic(out / "bench.md", table)
+    write_atomic(out / "bench.json", json.dumps({"meta": meta, "cases": results}, indent=1, default=float) + "\n")
+    print(f"wrote {out / 'bench.md'}, {out / 'bench.json'}")
     return 0
 
 

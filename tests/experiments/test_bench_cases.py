@@ -1,5 +1,6 @@
 """experiments.bench: the cases measure what they say, on tiny sizes (no timing assertions: figures are printed)."""
 
+import json
 import math
 
 import pytest
@@ -59,11 +60,15 @@ def test_bad_cases_exit_2(capsys):
         bench.run_case("nope", 10, 10)
 
 
-def test_main_prints_one_table(capsys):
-    assert bench.main(["spectral", "--width", "120"]) == 0
+def test_main_prints_one_table_and_writes_it(capsys, tmp_path):
+    assert bench.main(["spectral", "--width", "120", "--out", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert "| case | what | time (s) | reference |" in out and "| spectral | Lanczos, 120 x 120 |" in out
     assert "whole bench:" in out
+    table = (tmp_path / "b" / "bench.md").read_text()
+    assert table in out and "spectral" in json.loads((tmp_path / "b" / "bench.json").read_text())["cases"]
+    (tmp_path / "file").write_text("")
+    assert bench.main(["spectral", "--width", "120", "--out", str(tmp_path / "file")]) == 2
 
 
 def test_bounds_case_uses_a_checkpoint_and_mnist(tmp_path, monkeypatch, mnist_dir):
