@@ -234,7 +234,7 @@ def _train_seconds(rec: dict) -> str:
     secs = [h.get("seconds") for h in rec.get("epochs", [])]
     if secs and all(isinstance(x, (int, float)) for x in secs):
         return f"{sum(secs):.0f}"
-    return f"{rec['wall_seconds']['train']:.0f} (this session)"
+    return f"n/a (not in the checkpoint; {rec['wall_seconds']['train']:.0f} in the run that wrote this record)"
 
 
 def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
