@@ -83,6 +83,8 @@ def settings_from(args: argparse.Namespace):
         raise UsageError(f"--dataset must be digits, mnist or fashion-mnist (got {args.dataset!r})")
     if not 0 < args.delta < 1:
         raise UsageError(f"--delta must lie strictly between 0 and 1 (got {args.delta})")
+    if not 0 <= args.seed < 2**31:
+        raise UsageError(f"--seed must lie in 0..2^31-1 (got {args.seed})")
     if args.threads < 1:
         raise UsageError(f"--threads must be >= 1 (got {args.threads})")
     if args.simulate < 0:
@@ -121,11 +123,23 @@ def settings_from(args: argparse.Namespace):
         raise UsageError(f"--units needs one entry per hidden layer ({len(arch.hidden)}), got {len(arch.units)}")
     if min(arch.units) < 1:
         raise UsageError(f"--units must be >= 1 (got {list(arch.units)})")
+    if any(u > h for u, h in zip(arch.units, arch.hidden)):
+        raise UsageError(
+            f"--units {list(arch.units)} keeps more hidden units than --hidden {list(arch.hidden)} has: at most as many"
+        )
     if arch != plan.archs[0]:
         side = {"digits": 8}.get(args.dataset, 28) // arch.pool
         name = f"{arch.pool}x{arch.pool}-pooled MLP " if arch.pool > 1 else "MLP "
         arch = replace(arch, name=name + "-".join(str(v) for v in (side * side, *arch.hidden, 10)))
         plan = replace(plan, archs=(replace(arch, methods=None),))
+    side = {"digits": 8}.get(args.dataset, 28) // arch.pool
+    dims = (arch.inputs or side * side, *arch.units, 10)
+    most = sum(a * b for a, b in zip(dims[:-1], dims[1:]))
+    if max(plan.targets) > most:
+        raise UsageError(
+            f"--targets {list(plan.targets)}: the network {'-'.join(map(str, dims))} (after removing hidden units) "
+            f"has only {most} weights; choose targets <= {most}"
+        )
     if args.seeds is not None:
         if not 1 <= args.seeds <= 20:
             raise UsageError(f"--seeds must lie in 1..20 (got {args.seeds})")

@@ -83,12 +83,22 @@ def test_tiny_digits_run(tmp_path, capsys):
         (["--pool", "7"], "--pool"),
         (["--dataset", "cifar10"], "--dataset"),
         (["--threads", "0"], "--threads"),
+        (["--seed", "-1"], "--seed"),
+        (["--hidden", "20", "--units", "50"], "--units"),
+        (["--targets", "100000000"], "--targets"),
     ],
 )
 def test_bad_input_one_line_exit_2(argv, word, capsys):
     assert main(argv + ["--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert word in err and "\n" not in err
+
+
+def test_out_is_a_file_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    assert main(TINY + ["--out", str(tmp_path / "f")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--out" in err and "\n" not in err
 
 
 def test_missing_mnist_one_line_exit_2(tmp_path, capsys):
