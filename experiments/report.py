@@ -40,6 +40,9 @@ OTHER_ROWS = (
 )
 #: |ours - paper| in log10 below which a number counts as reproduced (0.25 log10 = a factor 1.8)
 TOLERANCE = 0.25
+PROG = "experiments.report"
+#: the report resumes by itself (finished widths, checkpoints): the end of its Ctrl-C message
+RESUME_HINT = "rerun the same experiments.report command to continue (it resumes by itself; it has no --resume)"
 DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
 
 
@@ -681,8 +684,11 @@ def run_cifar(args, out: Path) -> str:
         "--data-dir",
         str(cifar_dir),
     ]
-    if bounds_cli.main(a) != 0:
-        return cifar_markdown(None, "experiments.bounds failed (its message is above)")
+    rc = bounds_cli.main(a, prog=PROG, resume_hint=RESUME_HINT)
+    if rc == 130:
+        raise _Stopped(rc)  # Ctrl-C during the CIFAR-10 run: its message is printed; the report stops
+    if rc != 0:
+        return cifar_markdown(None, "its training failed (the message is above)")
     return cifar_markdown(json.loads((out / "cifar10" / "summary.json").read_text()))
 
 
@@ -770,12 +776,31 @@ def write_ledger_evidence(path: Path, units: dict) -> None:
     write_atomic(path, json.dumps([record], indent=1))
 
 
+class _Stopped(Exception):
+    """The training run inside the report stopped with this exit code (its one-line message already printed)."""
+
+    def __init__(self, rc: int) -> None:
+        super().__init__(rc)
+        self.rc = rc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _main(args)
+    except _Stopped as stop:
+        return stop.rc
+    except KeyboardInterrupt:
+        if args.from_records:
+            print(f"\n{PROG}: interrupted (nothing was trained; rerun the same command)", file=sys.stderr)
+        else:
+            print(
+                f"\n{PROG}: interrupted: trained widths are kept in {Path(args.out) / 'mnist'}/; {RESUME_HINT}",
+                file=sys.stderr,
+            )
+        return 130
     except (ValueError, OSError) as exc:
-        print(f"experiments.report: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"{PROG}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
 
 
@@ -811,9 +836,9 @@ def _main(args: argparse.Namespace) -> int:
         from . import bounds as bounds_cli
 
         sweep = out / "mnist"
-        rc = bounds_cli.main(_sweep_args(args, args.widths, sweep))
+        rc = bounds_cli.main(_sweep_args(args, args.widths, sweep), prog=PROG, resume_hint=RESUME_HINT)
         if rc != 0:
-            return rc
+            return rc  # its one-line message (prefixed experiments.report) is printed
         summary = json.loads((sweep / "summary.json").read_text())
         differences, audit, parts = measure_network(summary, sweep, args, width)
         audit_md = parts[0]

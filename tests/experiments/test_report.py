@@ -155,3 +155,48 @@ def test_epoch_rows_drop_damaged_lines(tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2"]
     lines = report.epochs_markdown(rows, every=1)
     assert len(lines) == 4 and "| 32 | 2 |" in lines[-1]
+
+
+def _one_stderr_line(capsys) -> str:
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epochs", "0"], "experiments.report: --epochs must be >= 1"),
+        (["--device", "tpu"], "experiments.report: --device must be"),
+        (["--data-dir", "MISSING"], "experiments.report: MNIST: missing"),
+    ],
+)
+def test_errors_of_the_training_step_name_the_report(tmp_path, capsys, extra, message):
+    # the checks live in experiments.bounds (shared); the report's user must see the report's name
+    extra = [str(tmp_path / "nowhere") if a == "MISSING" else a for a in extra]
+    argv = ["--data-dir", str(tmp_path), "--widths", "8", "--out", str(tmp_path / "o"), *extra]
+    assert report.main(argv) == 2
+    line = _one_stderr_line(capsys)
+    assert line.startswith(message) and "experiments.bounds" not in line
+
+
+def test_ctrl_c_message_fits_the_caller(tmp_path, capsys, monkeypatch):
+    from experiments import bounds
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bounds, "_main", interrupted)
+    # inside the report: the report has no --resume, it resumes by itself
+    assert report.main(["--data-dir", str(tmp_path), "--widths", "8", "--out", str(tmp_path / "o")]) == 130
+    line = _one_stderr_line(capsys)
+    assert line.startswith("experiments.report: interrupted") and "--resume to continue" not in line
+    assert "rerun the same experiments.report command" in line
+    # experiments.bounds itself does have --resume
+    assert bounds.main(["--out", str(tmp_path / "b")]) == 130
+    line = _one_stderr_line(capsys)
+    assert line.startswith("experiments.bounds: interrupted") and "rerun with --resume to continue" in line
+    # an interrupt in the report's own steps (after training) is one line too, never a traceback
+    monkeypatch.setattr(report, "_main", interrupted)
+    assert report.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 130
+    assert "rerun the same experiments.report command" in _one_stderr_line(capsys)
