@@ -41,6 +41,7 @@ OTHER_ROWS = (
 #: |ours - paper| in log10 below which a number counts as reproduced (0.25 log10 = a factor 1.8)
 TOLERANCE = 0.25
 PROG = "experiments.report"
+LOG_NAMES = {"e": "natural logarithms", "10": "base-10 logarithms", "2": "base-2 logarithms"}
 #: the report resumes by itself (finished widths, checkpoints): the end of its Ctrl-C message
 RESUME_HINT = "rerun the same experiments.report command to continue (it resumes by itself; it has no --resume)"
 DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
@@ -133,23 +134,30 @@ def _ledger_evidence(claim_id: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict]]:
-    """The paper's rows beside ours, both in log10 (the paper's printed natural logs converted), and one
-    explained deviation for every number more than TOLERANCE away."""
+def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict], int]:
+    """The paper's rows beside ours, both in log10 (the paper's printed natural logs converted), one explained
+    deviation for every number more than TOLERANCE away, and how many numbers were compared (0 when no width of
+    ``records`` is in the paper's table: its columns are then left out and a note says so)."""
     import pandas as pd
 
-    from ._paper import paper_value, printed_value
+    from ._paper import paper_value, paper_widths, printed_value
 
     cols: dict[str, list[str]] = {}
     deviations = []
+    compared = 0
+    absent = []
     for r in records:
         ours_col, paper_col = [], []
         for label, key, paper_key, ledger_id in PAPER_ROWS:
             pv = paper_value(dataset, paper_key, r["width"])
             ov = r.get(key)
             ours_col.append(_f(ov))
-            paper_col.append("" if pv is None else f"{pv:.2f} ({printed_value(dataset, paper_key, r['width']):.2f})")
-            if pv is not None and ov is not None and math.isfinite(ov) and abs(ov - pv) > TOLERANCE:
+            pp = printed_value(dataset, paper_key, r["width"])
+            paper_col.append("n/a" if pv is None or pp is None else f"{pv:.2f} ({pp:.2f})")
+            if pv is None or ov is None or not math.isfinite(ov):
+                continue
+            compared += 1
+            if abs(ov - pv) > TOLERANCE:
                 deviations.append(
                     {
                         "row": label,
@@ -160,10 +168,20 @@ def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict
                     }
                 )
         cols[f"h={r['width']} ours"] = ours_col
-        cols[f"h={r['width']} paper (printed ln)"] = paper_col
+        if r["width"] in paper_widths(dataset):
+            cols[f"h={r['width']} paper (printed ln)"] = paper_col
+        else:
+            absent.append(str(r["width"]))
     frame = pd.DataFrame(cols, index=[row[0] for row in PAPER_ROWS])
     frame.index.name = "log10 of each bound"
-    return frame.to_markdown().splitlines(), deviations
+    lines = frame.to_markdown().splitlines()
+    if absent:
+        lines += [
+            "",
+            f"(h = {', '.join(absent)}: not in the paper's table, which has h = "
+            f"{', '.join(map(str, paper_widths(dataset)))}; nothing to compare there.)",
+        ]
+    return lines, deviations, compared
 
 
 def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float) -> str:
@@ -344,19 +362,20 @@ def reproduction_markdown(
     figures: list[str],
     cifar_md: str,
     compare: list[tuple[str, dict]] | None = None,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[dict], int]:
+    """The report's Markdown, the explained deviations from the paper's table, and how many numbers were
+    compared with it."""
     from ._fidelity import differences_markdown, units_markdown
 
     settings = summary["settings"]
     records = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
-    table, deviations = paper_table(records, "mnist")
+    table, deviations, compared = paper_table(records, "mnist")
     lines = (
         [
             "# Reproduction of Guha, Dubey & Huo on MNIST",
             "",
             "Every bound is reported as **log10** of its value (natural logs inside the formulas); errors are "
-            "fractions. The paper's numbers are printed as natural logarithms (decided below) and converted; the printed "
-            "value is in parentheses.",
+            f"fractions. {_reading_sentence(units)}; the printed value is in parentheses.",
             "",
             "## Scale of this run",
             "",
@@ -374,9 +393,9 @@ def reproduction_markdown(
             "## The units of the paper's table",
             "",
             "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
-            "above: the 'True error' row read in that base must be a test error within a factor of the measured one; "
-            "the three baselines, computed exactly as the released code computes them, must land near the printed values; "
-            "'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
+            "above of the paper's widths: the 'True error' row read in that base must be a test error within a factor of "
+            "the measured one; the three baselines, computed exactly as the released code computes them, must land near "
+            "the printed values; 'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
             "",
         ]
         + units_markdown(units)
@@ -409,13 +428,44 @@ def reproduction_markdown(
             "",
         ]
     )
-    if not deviations:
-        lines.append(f"Every number is within {TOLERANCE} (log10) of the paper's.")
+    lines.append(comparison_sentence([r["width"] for r in records], compared, len(deviations)) + ".")
     lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
     if rows:
         lines += ["", "## Bounds along training (log10; every 10th epoch and the last)", ""] + epochs_markdown(rows)
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + ["", cifar_md, audit_md]
-    return "\n".join(lines) + "\n", deviations
+    return "\n".join(lines) + "\n", deviations, compared
+
+
+def _reading_sentence(units: dict) -> str:
+    """How the paper's printed numbers are read, and whether this run decided it."""
+    from ._fidelity import testable
+
+    if units.get("verdict") == "e":
+        return "The paper's numbers are printed as natural logarithms (decided below) and converted"
+    if not testable(units):
+        why = "not testable on the widths of this run"
+    elif units.get("verdict"):
+        why = f"its evidence points to base {units['verdict']} instead (see below)"
+    else:
+        why = "undecided on these networks (see below)"
+    return (
+        "The paper's numbers are read as natural logarithms (the toolkit's reading, recorded in experiments._paper; "
+        f"this run does not confirm it: {why}) and converted"
+    )
+
+
+def comparison_sentence(widths: list[int], compared: int, deviating: int) -> str:
+    """What the comparison of the runs of ``widths`` with the paper's table found: nothing compared (and why),
+    all within TOLERANCE, or how many differ (each explained)."""
+    from ._paper import no_width_sentence, paper_widths
+
+    if compared == 0:
+        if not set(widths) & set(paper_widths("mnist")):
+            return _cap(no_width_sentence("mnist"))
+        return "Nothing compared: every number of this run at the paper's widths is n/a"
+    if deviating == 0:
+        return f"All {compared} numbers compared are within {TOLERANCE} (log10) of the paper's"
+    return f"{deviating} of the {compared} numbers compared differ from the paper's by more than {TOLERANCE} (log10), each explained below"
 
 
 def sweep_label(summary: dict) -> str:
@@ -436,7 +486,7 @@ def compare_markdown(compare: list[tuple[str, dict]]) -> list[str]:
         recs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
         if not recs:
             continue
-        table, _ = paper_table(recs, "mnist")
+        table, _, _ = paper_table(recs, "mnist")
         out += (
             ["", f"## The same table, {sweep_label(summ)} (records: `{folder}`)", ""] + runs_table(recs) + [""] + table
         )
@@ -466,7 +516,7 @@ def cifar_markdown(summary: dict | None, reason: str = "") -> str:
     if summary is None:
         return "## CIFAR-10 (h = 2000)\n\nNot run: " + reason.replace("\n", " ") + "\n"
     records = sorted((r for r in summary["records"] if r.get("dataset") == "cifar10"), key=lambda r: r["width"])
-    table, deviations = paper_table(records, "cifar10")
+    table, deviations, _ = paper_table(records, "cifar10")
     lines = ["## CIFAR-10 (h = 2000)", ""] + table + [""]
     lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
     return "\n".join(lines) + "\n"
@@ -485,7 +535,7 @@ def headline(
 
     import theory
 
-    from ._paper import paper_value
+    from ._paper import no_width_sentence, paper_value, paper_widths
 
     counts = Counter(c.verdict for c in theory.build_ledger())
     recs = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
@@ -501,7 +551,13 @@ def headline(
             if s["until_positive_margin"]
             else f"{s['epochs']} epochs"
         )
-        + "); log10 of each bound, ours / the paper's (converted from its natural logs):",
+        + "); log10 of each bound, ours / the paper's ("
+        + (
+            "converted from its natural logs"
+            if units.get("verdict") == "e"
+            else "its printed logs read as natural logs, which this run does not confirm"
+        )
+        + "):",
         "",
         "| h | epochs | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | true error | Thm 5.2 (rigorous) |",
         "|---|---|---|---|---|---|---|---|",
@@ -522,6 +578,8 @@ def headline(
             + " | ".join(cells)
             + f" | {_f(r.get('theorem_5_2_log10'))} |"
         )
+    if not set(r["width"] for r in recs) & set(paper_widths("mnist")):
+        out += ["", _cap(no_width_sentence("mnist")) + "."]
     for folder, summ in compare or []:
         crecs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
         runs = "; ".join(
@@ -549,8 +607,17 @@ def headline(
     return "\n".join(out)
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _units_sentence(units: dict) -> str:
+    from ._fidelity import testable
+    from ._paper import no_width_sentence
+
     v = units.get("verdict")
+    if not testable(units):
+        return f"Not testable on these widths: {no_width_sentence(units.get('dataset', 'mnist'))}."
     if not v:
         return f"Undecided: bases passing every test: {', '.join(units.get('passing', [])) or 'none'}."
     b = units["bases"][v]
@@ -561,7 +628,7 @@ def _units_sentence(units: dict) -> str:
         for n in others
     )
     return (
-        f"the paper's table is in natural logarithms (base {v}): its 'True error' row is then a test error of "
+        f"the paper's table is in {LOG_NAMES.get(v, 'logarithms')} (base {v}): its 'True error' row is then a test error of "
         f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
         f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
         f"networks, and 'Ours' is a value of its formula at every width ({why})."
@@ -805,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from ._fidelity import units_evidence
+    from ._fidelity import testable, units_evidence
 
     if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
         raise ValueError(f"--audit-d must be >= 0 (got {args.audit_d})")
@@ -859,13 +926,15 @@ def _main(args: argparse.Namespace) -> int:
         for p in write_figures(out / "figures", [r for r in summary["records"] if r.get("dataset") == "mnist"], rows)
         if p.suffix == ".png"
     ]
-    md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md, compare)
+    md, deviations, compared = reproduction_markdown(
+        summary, units, differences, audit_md, meta, rows, figs, cifar_md, compare
+    )
     _write(out / "reproduction.md", md)
     _write(out / "units.json", json.dumps(units, indent=1, default=str))
-    print(
-        f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained); units verdict: "
-        f"{units['verdict'] or 'undecided'}"
-    )
+    widths = [r["width"] for r in summary["records"] if r.get("dataset") == "mnist"]
+    found = comparison_sentence(widths, compared, len(deviations)).replace(" below", "")
+    verdict = units["verdict"] or ("undecided" if testable(units) else "not testable on these widths")
+    print(f"wrote {out / 'reproduction.md'} ({found[0].lower()}{found[1:]}); units verdict: {verdict}")
     try:
         _write(out / "reproduction.tex", tex_from_markdown(md))
         if args.tex:
@@ -879,7 +948,9 @@ def _main(args: argparse.Namespace) -> int:
             print(f"wrote {pdf}")
     except (RuntimeError, OSError) as exc:
         print(f"experiments.report: the LaTeX/PDF step failed ({str(exc).splitlines()[0][:160]})", file=sys.stderr)
-    if args.ledger_evidence:
+    if args.ledger_evidence and not testable(units):
+        print(f"{PROG}: --ledger-evidence not written: the units are not testable on these widths", file=sys.stderr)
+    elif args.ledger_evidence:
         write_ledger_evidence(Path(args.ledger_evidence), units)
         print(f"wrote {args.ledger_evidence}")
     if args.readme:

@@ -200,3 +200,51 @@ def test_ctrl_c_message_fits_the_caller(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(report, "_main", interrupted)
     assert report.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 130
     assert "rerun the same experiments.report command" in _one_stderr_line(capsys)
+
+
+NOTHING = "no width of this run is in the paper's table (500, 784, 1000, 1500, 2000, 2500): nothing to compare"
+
+
+def test_units_are_not_testable_on_widths_the_paper_does_not_report():
+    ev = _fidelity.units_evidence([_record(500, 0.02, [20, 15, 10]) | {"width": 50}], "mnist")
+    assert ev["testable"] is False and ev["verdict"] is None and ev["bases"] == {}
+    text = "\n".join(_fidelity.units_markdown(ev))
+    assert "Not testable on these widths" in text and NOTHING in text
+    assert "rejected" not in text and "Verdict" not in text and "(widths ;" not in text
+    assert report._units_sentence(ev).startswith("Not testable on these widths")
+
+
+def test_comparison_says_whether_anything_was_compared():
+    from experiments._paper import paper_value
+
+    keys = [(key, paper_key) for _, key, paper_key, _ in report.PAPER_ROWS]
+    at_paper = {"width": 500} | {key: paper_value("mnist", pk, 500) for key, pk in keys}
+    _, deviations, compared = report.paper_table([at_paper], "mnist")
+    assert (deviations, compared) == ([], 5)
+    assert (
+        report.comparison_sentence([500], compared, 0)
+        == "All 5 numbers compared are within 0.25 (log10) of the paper's"
+    )
+    lines, deviations, compared = report.paper_table([at_paper | {"width": 50}], "mnist")
+    assert (deviations, compared) == ([], 0)
+    assert "h=50 paper" not in "\n".join(lines) and "h = 50: not in the paper's table" in "\n".join(lines)
+    assert report.comparison_sentence([50], 0, 0) == NOTHING[0].upper() + NOTHING[1:]
+    assert "n/a" in report.comparison_sentence([500], 0, 0)  # the paper's width, but no number of ours
+
+
+def test_report_on_widths_outside_the_paper_claims_no_agreement(records_dir, tmp_path, capsys):
+    # records_dir holds h = 32 only: nothing can be compared, no units verdict, no ledger evidence
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- findings:start -->\n<!-- findings:end -->\n")
+    out, evidence = tmp_path / "rep", tmp_path / "evidence.json"
+    argv = ["--from-records", str(records_dir), "--out", str(out), "--tex", "", "--readme", str(readme)]
+    assert report.main([*argv, "--ledger-evidence", str(evidence)]) == 0
+    std = capsys.readouterr()
+    md = (out / "reproduction.md").read_text()
+    assert "within 0.25" not in md and "rejected" not in md and "decided below" not in md
+    assert NOTHING[0].upper() + NOTHING[1:] + "." in md and "Not testable on these widths" in md
+    assert NOTHING in std.out and "not testable on these widths" in std.out
+    assert not evidence.exists() and "--ledger-evidence not written" in std.err
+    block = readme.read_text()
+    assert "Not testable on these widths" in block and NOTHING[0].upper() + NOTHING[1:] in block
+    assert "converted from its natural logs" not in block
