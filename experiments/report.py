@@ -51,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m experiments.report",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m experiments.report --data-dir ../shared/data/mnist --widths 500 784 "
-        "--out results/report --readme README.md; rebuild from committed records: python -m experiments.report "
-        "--from-records docs/results/authors-mnist --out results/report --readme README.md",
+        epilog="Example: python -m experiments.report --data-dir DIR --widths 500 784 --out results/report; "
+        "rebuild it from its records without training: python -m experiments.report --from-records "
+        "results/report/records --out results/rebuilt",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     ap.add_argument(
@@ -92,14 +92,15 @@ def _parser() -> argparse.ArgumentParser:
         "--from-records",
         default=None,
         metavar="DIR",
-        help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training",
+        help="rebuild the report without training from DIR, the records folder (OUT/records: summary.json, "
+        "meta.json, audit.json, differences.json) that an earlier experiments.report run wrote",
     )
     ap.add_argument(
         "--compare",
         nargs="+",
         default=[],
         metavar="DIR",
-        help="records of other sweeps (as for --from-records) whose tables the report and README add",
+        help="records folders of other report runs (as for --from-records) whose tables the report and README add",
     )
     ap.add_argument(
         "--tex", default="docs/reproduction.tex", metavar="PATH", help="also write the LaTeX report here ('' to skip)"
@@ -289,7 +290,7 @@ def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ records
-def write_records(folder: Path, summary: dict, audit: dict | None, differences: list[dict], meta: dict) -> None:
+def write_records(folder: Path, summary: dict, audit: dict, differences: list[dict], meta: dict) -> None:
     """The small records a report is built from (no weights): summary.json and epochs.csv of the sweep, audit.json,
     differences.json, meta.json."""
     import shutil
@@ -301,36 +302,51 @@ def write_records(folder: Path, summary: dict, audit: dict | None, differences: 
     src = Path(meta["sweep_dir"]) / "epochs.csv"
     if src.is_file():
         shutil.copyfile(src, folder / "epochs.csv")
-    if audit is not None:
-        write_atomic(folder / "audit.json", json.dumps(audit, indent=1, default=str))
+    write_atomic(folder / "audit.json", json.dumps(audit, indent=1, default=str))
     write_atomic(folder / "differences.json", json.dumps(differences, indent=1, default=str))
     write_atomic(folder / "meta.json", json.dumps(meta, indent=1, default=str))
 
 
-def read_records(folder: Path) -> tuple[dict, dict | None, list[dict], dict, list[dict]]:
-    """(summary, audit, differences, meta, epoch rows) of a records folder; a missing or damaged file gives
-    one-line ValueError naming it."""
+RECORD_FILES = ("summary.json", "meta.json", "audit.json", "differences.json")
+META_KEYS = ("hardware", "audit_width")
+AUDIT_KEYS = ("d", "gaussianity", "distributed_sparsity", "pruning_error", "output_change", "condition_c_1")
 
-    def load(name: str, required: bool = True):
+
+def read_records(folder: Path) -> tuple[dict, dict, list[dict], dict, list[dict]]:
+    """(summary, audit, differences, meta, epoch rows) of a records folder written by experiments.report
+    (OUT/records).  A folder that is not one (missing files, another dataset's records, a damaged file) gives a
+    one-line ValueError naming what is wrong."""
+    what = "it needs the records folder (OUT/records) of an experiments.report run"
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder: {what}")
+    missing = [name for name in RECORD_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder} is not a report's records folder (missing {', '.join(missing)}): {what}")
+
+    def load(name: str, kind: type) -> Any:
         p = folder / name
-        if not p.is_file():
-            if required:
-                raise ValueError(f"{p} is missing: --from-records needs a folder written by experiments.report")
-            return None
         try:
-            return json.loads(p.read_text())
-        except ValueError as exc:
-            raise ValueError(f"{p} is damaged ({str(exc)[:100]})") from None
+            data = json.loads(p.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{p} is damaged ({str(exc).splitlines()[0][:100]})") from None
+        if not isinstance(data, kind):
+            raise ValueError(f"{p} is damaged (not a JSON {kind.__name__})")
+        return data
 
-    summary = load("summary.json")
-    rows = read_epoch_rows(folder / "epochs.csv")
-    return (
-        summary,
-        load("audit.json", False),
-        load("differences.json", False) or [],
-        load("meta.json", False) or {},
-        rows,
-    )
+    summary, meta = load("summary.json", dict), load("meta.json", dict)
+    audit, differences = load("audit.json", dict), load("differences.json", list)
+    records = summary.get("records")
+    if not isinstance(records, list) or not isinstance(summary.get("settings"), dict):
+        raise ValueError(f"{folder / 'summary.json'} is damaged (no 'settings' or no 'records' list)")
+    datasets = sorted({str(r.get("dataset")) for r in records if isinstance(r, dict)})
+    if datasets != ["mnist"]:
+        found = f"records of {', '.join(datasets)}" if datasets else "no records"
+        raise ValueError(f"{folder / 'summary.json'} holds {found}, not of mnist: {what}")
+    for name, data, keys in (("meta.json", meta, META_KEYS), ("audit.json", audit, AUDIT_KEYS)):
+        absent = [key for key in keys if key not in data]
+        if absent:
+            raise ValueError(f"{folder / name} lacks {', '.join(absent)}: {what}")
+    return summary, audit, differences, meta, read_epoch_rows(folder / "epochs.csv")
 
 
 def read_epoch_rows(path: Path) -> list[dict]:
@@ -869,6 +885,14 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"{PROG}: {str(exc).splitlines()[0]}", file=sys.stderr)
         return 2
+    except (KeyError, TypeError, AttributeError) as exc:
+        if not (args.from_records or args.compare):
+            raise  # not from a user's file: a bug, shown in full
+        where = " ".join(filter(None, [args.from_records, *args.compare]))
+        print(
+            f"{PROG}: the records in {where} are incomplete or damaged ({type(exc).__name__}: {exc})", file=sys.stderr
+        )
+        return 2
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -879,21 +903,22 @@ def _main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     from .bounds import check_out_dir
 
+    # every records folder is checked before anything is written or trained
+    given = read_records(Path(args.from_records)) if args.from_records else None
+    compare = [(c, read_records(Path(c))[0]) for c in args.compare]
     check_out_dir(out)
-    audit_md = ""
-    if args.from_records:
-        summary, audit, differences, meta, rows = read_records(Path(args.from_records))
-        width = meta.get("audit_width")
-        if audit is not None:
-            from ._audit import audit_markdown
+    if given is not None:
+        summary, audit, differences, meta, rows = given
+        width = meta["audit_width"]
+        from ._audit import audit_markdown
 
-            audit_md = (
-                f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
-                + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
-                .removeprefix("# Assumption audit\n")
-                .replace("\n## ", "\n### ")
-            )
-        cifar_md = cifar_markdown(None, "rebuilt from records (CIFAR-10 is not available on these machines)")
+        audit_md = (
+            f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
+            + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
+            .removeprefix("# Assumption audit\n")
+            .replace("\n## ", "\n### ")
+        )
+        cifar_md = cifar_markdown(None, "rebuilt from records, which hold no CIFAR-10 run")
     else:
         if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
             raise ValueError("--data-dir (or MBP_DATA_DIR) must name the MNIST archives")
@@ -917,7 +942,6 @@ def _main(args: argparse.Namespace) -> int:
         }
         write_records(out / "records", summary, audit, differences, meta)
         cifar_md = run_cifar(args, out)
-    compare = [(c, read_records(Path(c))[0]) for c in args.compare]
     units = units_evidence(summary["records"], "mnist")
     from ._figures import write_figures
 

@@ -4,6 +4,9 @@ block, and one-line errors."""
 
 import json
 import math
+import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,8 +110,26 @@ def records_dir(tmp_path_factory):
     for r in summary["records"]:
         r["dataset"] = "mnist"  # pretend: the report reads MNIST records
     folder = root / "records"
-    report.write_records(folder, summary, None, [], {"hardware": "test", "audit_width": 32, "sweep_dir": str(sweep)})
+    report.write_records(
+        folder, summary, _small_audit(root), [], {"hardware": "test", "audit_width": 32, "sweep_dir": str(sweep)}
+    )
     return folder
+
+
+def _small_audit(out_dir):
+    """The assumption audit of a small random network (the records of a report always hold one)."""
+    from networks import relu_forward, relu_layer_inputs
+
+    import numerics
+    from experiments._audit import audit_network
+
+    rng = np.random.default_rng(3)
+    ws = [rng.standard_normal((b, a)) / math.sqrt(a) for a, b in ((12, 16), (16, 16), (16, 4))]
+    pruned = [numerics.algorithm_1(w, 0.5, generator=np.random.default_rng(k))[0] for k, w in enumerate(ws)]
+    x = rng.standard_normal((200, 12))
+    return json.loads(
+        json.dumps(audit_network(ws, pruned, 0.5, relu_forward, x, relu_layer_inputs(ws, x), 200, out_dir))
+    )
 
 
 def test_from_records_rebuilds_report_and_readme(records_dir, tmp_path):
@@ -137,15 +158,48 @@ def test_from_records_rebuilds_report_and_readme(records_dir, tmp_path):
     assert r"\begin{document}" in tex and r"\begin{longtable}" in tex
 
 
-def test_from_records_missing_or_damaged_is_one_line(tmp_path, capsys):
+def test_from_records_missing_or_damaged_is_one_line(records_dir, tmp_path, capsys):
     assert report.main(["--from-records", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "summary.json is missing" in err[0]
+    assert "is not a folder" in _one_stderr_line(capsys)
     bad = tmp_path / "bad"
-    bad.mkdir()
+    shutil.copytree(records_dir, bad)
     (bad / "summary.json").write_text("{ not json")
     assert report.main(["--from-records", str(bad), "--out", str(tmp_path / "o")]) == 2
-    assert "damaged" in capsys.readouterr().err
+    assert "summary.json is damaged" in _one_stderr_line(capsys)
+    (bad / "summary.json").write_text((records_dir / "summary.json").read_text())
+    (bad / "audit.json").write_text('{"d": 1.0}')
+    assert report.main(["--from-records", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "audit.json lacks gaussianity" in _one_stderr_line(capsys)
+    assert not (tmp_path / "o").exists()  # refused before anything is written
+
+
+def test_from_records_refuses_what_is_not_a_reports_mnist_records(records_dir, tmp_path, capsys):
+    # a plain experiments.bounds output folder (here of the digits dataset) is not a report's records
+    sweep = records_dir.parent / "sweep"
+    assert report.main(["--from-records", str(sweep), "--out", str(tmp_path / "o")]) == 2
+    line = _one_stderr_line(capsys)
+    assert "not a report's records folder (missing meta.json, audit.json, differences.json)" in line
+    # a report's records whose networks are not MNIST's
+    digits = tmp_path / "digits"
+    shutil.copytree(records_dir, digits)
+    summary = json.loads((sweep / "summary.json").read_text())
+    (digits / "summary.json").write_text(json.dumps(summary))
+    assert report.main(["--from-records", str(digits), "--out", str(tmp_path / "o")]) == 2
+    assert "holds records of digits, not of mnist" in _one_stderr_line(capsys)
+    # --compare folders are checked the same way, before any training or writing
+    argv = ["--from-records", str(records_dir), "--compare", str(sweep), "--out", str(tmp_path / "o")]
+    assert report.main(argv) == 2
+    assert "missing meta.json" in _one_stderr_line(capsys) and not (tmp_path / "o").exists()
+
+
+def test_help_cites_only_paths_that_exist():
+    root = Path(report.__file__).resolve().parents[1]
+    ap = report._parser()
+    text = " ".join([ap.epilog or "", *(a.help or "" for a in ap._actions)])  # unwrapped: no path split at a '-'
+    cited = re.findall(r"(?:docs|results|theory)/[\w./-]*\w", text)
+    assert "results/report/records" in cited
+    missing = [c for c in cited if c.startswith("docs/") and not (root / c).exists()]
+    assert not missing, missing
 
 
 def test_epoch_rows_drop_damaged_lines(tmp_path):
