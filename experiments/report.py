@@ -103,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
         help="records folders of other report runs (as for --from-records) whose tables the report and README add",
     )
     ap.add_argument(
-        "--tex", default="docs/reproduction.tex", metavar="PATH", help="also write the LaTeX report here ('' to skip)"
+        "--tex",
+        default=None,
+        metavar="PATH",
+        help="also write the LaTeX report to PATH, its figures taken from OUT (without it: OUT/reproduction.tex "
+        "only; the committed document is regenerated with --tex docs/reproduction.tex)",
     )
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
     ap.add_argument(
@@ -961,7 +965,8 @@ def _main(args: argparse.Namespace) -> int:
     print(f"wrote {out / 'reproduction.md'} ({found[0].lower()}{found[1:]}); units verdict: {verdict}")
     try:
         _write(out / "reproduction.tex", tex_from_markdown(md))
-        if args.tex:
+        print(f"wrote {out / 'reproduction.tex'}")
+        if args.tex and Path(args.tex).resolve() != (out / "reproduction.tex").resolve():
             tex = Path(args.tex)
             _write(tex, tex_from_markdown(md, os.path.relpath(out.resolve(), tex.resolve().parent)))
             print(f"wrote {tex} (figures from {out}/)")

@@ -302,3 +302,13 @@ def test_report_on_widths_outside_the_paper_claims_no_agreement(records_dir, tmp
     block = readme.read_text()
     assert "Not testable on these widths" in block and NOTHING[0].upper() + NOTHING[1:] in block
     assert "converted from its natural logs" not in block
+
+
+def test_tex_goes_to_out_unless_a_path_is_asked_for(records_dir, tmp_path, monkeypatch):
+    # a report into any --out must never overwrite the tracked docs/reproduction.tex of the working folder
+    monkeypatch.chdir(tmp_path)
+    assert report.main(["--from-records", str(records_dir), "--out", "rep"]) == 0
+    assert (tmp_path / "rep" / "reproduction.tex").is_file() and not (tmp_path / "docs").exists()
+    # asked for: written there, its figures taken from OUT
+    assert report.main(["--from-records", str(records_dir), "--out", "rep", "--tex", "docs/reproduction.tex"]) == 0
+    assert r"\graphicspath{{../rep/}}" in (tmp_path / "docs" / "reproduction.tex").read_text()
