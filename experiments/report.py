@@ -248,7 +248,7 @@ def runs_table(records: list[dict]) -> list[str]:
             "pruned test error": _f(r.get("pruned_test_error"), ".4f"),
             "d (search)": _f(r.get("d_star"), ".4g"),
             "training (s, summed over epochs)": _train_seconds(r),
-            "final bounds (s)": f"{r['wall_seconds']['bounds']:.0f}",
+            "final bounds (s)": seconds_text(r["wall_seconds"]["bounds"]),
         }
         for r in records
     }
@@ -259,8 +259,30 @@ def _train_seconds(rec: dict) -> str:
     """Training time from the per-epoch records (it survives a resume), else the record's wall time."""
     secs = [h.get("seconds") for h in rec.get("epochs", [])]
     if secs and all(isinstance(x, (int, float)) for x in secs):
-        return f"{sum(secs):.0f}"
-    return f"n/a (not in the checkpoint; {rec['wall_seconds']['train']:.0f} in the run that wrote this record)"
+        return seconds_text(sum(secs))
+    return (
+        f"n/a (not in the checkpoint; {seconds_text(rec['wall_seconds']['train'])} in the run that wrote this record)"
+    )
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration in seconds: one decimal below 10 s (a 3 s epoch is not '0'), whole seconds above."""
+    return f"{seconds:.1f}" if abs(seconds) < 10 else f"{seconds:.0f}"
+
+
+def schedule_text(settings: dict) -> str:
+    """How long the networks trained and when their bounds were computed, in words."""
+    n, every = settings["epochs"], settings["every"]
+    length = f"{n} epoch{'' if n == 1 else 's'}"
+    if settings["until_positive_margin"]:
+        length = f"until every training point has a positive margin, at most {length}"
+    if every == 0:
+        when = "bounds of the final network only"
+    elif every == 1:
+        when = "bounds after every epoch and of the final network"
+    else:
+        when = f"bounds every {every} epochs and of the final network"
+    return f"{length}, {when}"
 
 
 def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
@@ -401,8 +423,7 @@ def reproduction_markdown(
             "",
             f"- Protocol **{settings['protocol']}**: {settings['optimizer']} (lr {settings['lr']}, momentum "
             f"{settings['momentum']}, weight decay {settings['weight_decay']}), batch {settings['batch_size']}, seed "
-            f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
-            f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
+            f"{settings['seeds'][0]}, {schedule_text(settings)}, delta {settings['delta']}.",
             f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
             f"{', '.join(sorted({str(r.get('torch_threads', 'n/a')) for r in records}))}.",
             "",

@@ -312,3 +312,22 @@ def test_tex_goes_to_out_unless_a_path_is_asked_for(records_dir, tmp_path, monke
     # asked for: written there, its figures taken from OUT
     assert report.main(["--from-records", str(records_dir), "--out", "rep", "--tex", "docs/reproduction.tex"]) == 0
     assert r"\graphicspath{{../rep/}}" in (tmp_path / "docs" / "reproduction.tex").read_text()
+
+
+def test_schedule_and_seconds_read_as_words():
+    base = {"epochs": 1, "until_positive_margin": False}
+    assert report.schedule_text(base | {"every": 0}) == "1 epoch, bounds of the final network only"
+    assert "every 0" not in report.schedule_text(base | {"every": 0})
+    assert report.schedule_text(base | {"epochs": 30, "every": 10}) == (
+        "30 epochs, bounds every 10 epochs and of the final network"
+    )
+    margin = report.schedule_text({"epochs": 300, "until_positive_margin": True, "every": 1})
+    assert margin.startswith("until every training point has a positive margin, at most 300 epochs")
+    # a ~3 s epoch is not '0' seconds; long times stay whole seconds
+    rec = {"epochs": [{"seconds": 2.8}], "wall_seconds": {"train": 2.9, "bounds": 3.04}}
+    table = "\n".join(report.runs_table([rec | {"width": 50}]))
+    assert "| training (s, summed over epochs) | 2.8 " in table and "| final bounds (s)                 | 3.0 " in table
+    assert report._train_seconds({"epochs": [{"seconds": 7.5}, {"seconds": 5.1}]}) == "13"
+    assert report._train_seconds({"epochs": [], "wall_seconds": {"train": 0.42}}).startswith(
+        "n/a (not in the checkpoint; 0.4 "
+    )
