@@ -270,10 +270,13 @@ def seconds_text(seconds: float) -> str:
     return f"{seconds:.1f}" if abs(seconds) < 10 else f"{seconds:.0f}"
 
 
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
 def schedule_text(settings: dict) -> str:
     """How long the networks trained and when their bounds were computed, in words."""
-    n, every = settings["epochs"], settings["every"]
-    length = f"{n} epoch{'' if n == 1 else 's'}"
+    length, every = _epochs(settings["epochs"]), settings["every"]
     if settings["until_positive_margin"]:
         length = f"until every training point has a positive margin, at most {length}"
     if every == 0:
@@ -513,9 +516,9 @@ def sweep_label(summary: dict) -> str:
     """How a sweep trained, in words (for section titles and the README)."""
     st = summary["settings"]
     length = (
-        f"until every training point has a positive margin (at most {st['epochs']} epochs)"
+        f"until every training point has a positive margin (at most {_epochs(st['epochs'])})"
         if st["until_positive_margin"]
-        else f"{st['epochs']} epochs"
+        else _epochs(st["epochs"])
     )
     return f"protocol {st['protocol']}, {length}"
 
@@ -587,11 +590,7 @@ def headline(
         f"**Units.** {_units_sentence(units)}",
         "",
         f"MNIST, protocol {s['protocol']} ({s['optimizer']}, lr {s['lr']}, momentum {s['momentum']}, trained "
-        + (
-            "until every training point has a positive margin"
-            if s["until_positive_margin"]
-            else f"{s['epochs']} epochs"
-        )
+        + ("until every training point has a positive margin" if s["until_positive_margin"] else _epochs(s["epochs"]))
         + "); log10 of each bound, ours / the paper's ("
         + (
             "converted from its natural logs"

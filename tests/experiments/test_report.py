@@ -321,6 +321,7 @@ def test_schedule_and_seconds_read_as_words():
     assert report.schedule_text(base | {"epochs": 30, "every": 10}) == (
         "30 epochs, bounds every 10 epochs and of the final network"
     )
+    assert report.sweep_label({"settings": base | {"protocol": "authors"}}) == "protocol authors, 1 epoch"
     margin = report.schedule_text({"epochs": 300, "until_positive_margin": True, "every": 1})
     assert margin.startswith("until every training point has a positive margin, at most 300 epochs")
     # a ~3 s epoch is not '0' seconds; long times stay whole seconds
