@@ -436,8 +436,8 @@ def reproduction_markdown(
             "",
             "## The units of the paper's table",
             "",
-            "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
-            "above of the paper's widths: the 'True error' row read in that base must be a test error within a factor of "
+            "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on those "
+            "networks above whose width the paper reports: the 'True error' row read in that base must be a test error within a factor of "
             "the measured one; the three baselines, computed exactly as the released code computes them, must land near "
             "the printed values; 'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
             "",
