@@ -19,7 +19,7 @@ import numpy as np
 
 import theory
 
-from ._paper import printed_value
+from ._paper import no_width_sentence, printed_value
 from ._settings import AUTHORS, Protocol
 
 #: a printed "True error" counts as plausible when within this factor of the measured pruned test error
@@ -66,9 +66,14 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
     """For each candidate base, the evidence per row of the paper's table against ``records`` (networks trained
     by the authors' protocol; each needs ``width``, ``m``, ``layers``, ``pruned_test_error`` and the code-form
     baselines in log10).  Returns {"bases": {name: {...}}, "verdict": the base that passes every test or None,
-    "widths": [...]}."""
+    "widths": [...] (those of ``records`` the paper reports), "testable": whether there is any}; with no such width
+    nothing is tested: "bases" is empty and there is no verdict."""
     recs = [r for r in records if printed_value(dataset, "true_error", r["width"]) is not None]
     out: dict[str, Any] = {"widths": [r["width"] for r in recs], "bases": {}, "dataset": dataset}
+    out["testable"] = bool(recs)
+    if not recs:
+        out["verdict"], out["passing"] = None, []
+        return out
     for name, base in BASES.items():
         lnb = math.log(base)
         err_rows, base_rows, ours_rows = [], [], []
@@ -131,8 +136,16 @@ def units_evidence(records: list[dict], dataset: str = "mnist") -> dict[str, Any
     return out
 
 
+def testable(ev: dict[str, Any]) -> bool:
+    """Whether the units evidence tested anything (records written before "testable" existed: by their widths)."""
+    return bool(ev.get("testable", ev.get("widths")))
+
+
 def units_markdown(ev: dict[str, Any]) -> list[str]:
-    """The units section: one row per candidate base and test, then the verdict."""
+    """The units section: one row per candidate base and test, then the verdict (none when no width of the
+    records is in the paper's table)."""
+    if not testable(ev):
+        return [f"**Not testable on these widths**: {no_width_sentence(ev.get('dataset', 'mnist'))}; no verdict."]
     lines = [
         "| base | True error as a test error (paper / measured) | baselines: mean abs(paper - ours), ln units | "
         "'Ours' inside its formula's range | verdict |",

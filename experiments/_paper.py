@@ -44,6 +44,20 @@ def printed_value(dataset: str, key: str, width: int) -> float | None:
     return table.get(key, {}).get(width)
 
 
+def paper_widths(dataset: str) -> tuple[int, ...]:
+    """The widths the paper's table has a column for (none for a dataset it does not report)."""
+    table = MNIST if dataset == "mnist" else CIFAR10 if dataset == "cifar10" else {}
+    return tuple(sorted(table.get("true_error", {})))
+
+
+def no_width_sentence(dataset: str = "mnist") -> str:
+    """What a run none of whose widths the paper reports can say about its table."""
+    return (
+        f"no width of this run is in the paper's table ({', '.join(map(str, paper_widths(dataset)))}): "
+        "nothing to compare"
+    )
+
+
 def paper_value(dataset: str, key: str, width: int, unit: str = "log10", base: float = PAPER_LOG_BASE) -> float | None:
     """The paper's value in ``unit``: ``"log10"`` (the toolkit's unit), ``"ln"``, or ``"value"`` (the bound
     itself); ``base`` is the base the printed number is read in (default: the decided one).  None where the paper

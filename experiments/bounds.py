@@ -623,12 +623,19 @@ def _print_record(rec: dict, seconds: float) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    prog: str = "experiments.bounds",
+    resume_hint: str = "rerun with --resume to continue",
+) -> int:
+    """The command line; ``prog`` prefixes its one-line messages and ``resume_hint`` ends the Ctrl-C message (a
+    caller such as experiments.report, which resumes by itself, passes its own)."""
     args = build_parser().parse_args(argv)
     try:
-        return _main(args)
+        return _main(args, prog)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished tasks are in {args.out}/; rerun with --resume to continue", file=sys.stderr)
+        print(f"\n{prog}: interrupted: finished tasks are in {args.out}/; {resume_hint}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         _silence_broken_pipe()
@@ -643,7 +650,7 @@ def _silence_broken_pipe() -> None:
         pass
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace, prog: str = "experiments.bounds") -> int:
     from ._data import DataError
     from ._train import CheckpointError
 
@@ -652,7 +659,7 @@ def _main(args: argparse.Namespace) -> int:
         out = Path(args.out)
         check_out_dir(out)
     except (UsageError, ValueError) as exc:
-        print(f"experiments.bounds: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     if s.threads:
         import torch
@@ -669,11 +676,11 @@ def _main(args: argparse.Namespace) -> int:
                 if isinstance(rec, dict) and "task" in rec and "identity" in rec:
                     previous[rec["task"]] = rec
     except UsageError as exc:
-        print(f"experiments.bounds: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     tasks = [Task(ds, w, sd) for ds in s.datasets for w in s.widths for sd in s.seeds]
     print(
-        f"experiments.bounds: {', '.join(s.datasets)}, widths {' '.join(map(str, s.widths))}, seeds "
+        f"{prog}: {', '.join(s.datasets)}, widths {' '.join(map(str, s.widths))}, seeds "
         f"{' '.join(map(str, s.seeds))}, protocol {s.protocol.name}, "
         f"{'until a positive margin, at most ' if s.until_positive_margin else ''}{s.epochs} epochs, device "
         f"{s.device}; results in {out}/",
@@ -715,7 +722,7 @@ def _main(args: argparse.Namespace) -> int:
                 _print_record(rec, time.perf_counter() - t0)
     except (UsageError, DataError, CheckpointError, ValueError) as exc:
         msg = str(exc).replace("\n", " ")
-        print(f"experiments.bounds: {msg}", file=sys.stderr)
+        print(f"{prog}: {msg}", file=sys.stderr)
         if records:
             write_outputs(out, list({**kept, **records}.values()), s)
         return 2

@@ -40,6 +40,10 @@ OTHER_ROWS = (
 )
 #: |ours - paper| in log10 below which a number counts as reproduced (0.25 log10 = a factor 1.8)
 TOLERANCE = 0.25
+PROG = "experiments.report"
+LOG_NAMES = {"e": "natural logarithms", "10": "base-10 logarithms", "2": "base-2 logarithms"}
+#: the report resumes by itself (finished widths, checkpoints): the end of its Ctrl-C message
+RESUME_HINT = "rerun the same experiments.report command to continue (it resumes by itself; it has no --resume)"
 DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
 
 
@@ -47,9 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m experiments.report",
         description=__doc__.split("\n\n")[0],
-        epilog="Example: python -m experiments.report --data-dir ../shared/data/mnist --widths 500 784 "
-        "--out results/report --readme README.md; rebuild from committed records: python -m experiments.report "
-        "--from-records docs/results/authors-mnist --out results/report --readme README.md",
+        epilog="Example: python -m experiments.report --data-dir DIR --widths 500 784 --out results/report; "
+        "rebuild it from its records without training: python -m experiments.report --from-records "
+        "results/report/records --out results/rebuilt",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     ap.add_argument(
@@ -88,17 +92,22 @@ def _parser() -> argparse.ArgumentParser:
         "--from-records",
         default=None,
         metavar="DIR",
-        help="rebuild the report from the records in DIR (OUT/records of an earlier run) without training",
+        help="rebuild the report without training from DIR, the records folder (OUT/records: summary.json, "
+        "meta.json, audit.json, differences.json) that an earlier experiments.report run wrote",
     )
     ap.add_argument(
         "--compare",
         nargs="+",
         default=[],
         metavar="DIR",
-        help="records of other sweeps (as for --from-records) whose tables the report and README add",
+        help="records folders of other report runs (as for --from-records) whose tables the report and README add",
     )
     ap.add_argument(
-        "--tex", default="docs/reproduction.tex", metavar="PATH", help="also write the LaTeX report here ('' to skip)"
+        "--tex",
+        default=None,
+        metavar="PATH",
+        help="also write the LaTeX report to PATH, its figures taken from OUT (without it: OUT/reproduction.tex "
+        "only; the committed document is regenerated with --tex docs/reproduction.tex)",
     )
     ap.add_argument("--readme", metavar="PATH", help="also rewrite the 'What the toolkit finds' block of this README")
     ap.add_argument(
@@ -130,23 +139,30 @@ def _ledger_evidence(claim_id: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict]]:
-    """The paper's rows beside ours, both in log10 (the paper's printed natural logs converted), and one
-    explained deviation for every number more than TOLERANCE away."""
+def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict], int]:
+    """The paper's rows beside ours, both in log10 (the paper's printed natural logs converted), one explained
+    deviation for every number more than TOLERANCE away, and how many numbers were compared (0 when no width of
+    ``records`` is in the paper's table: its columns are then left out and a note says so)."""
     import pandas as pd
 
-    from ._paper import paper_value, printed_value
+    from ._paper import paper_value, paper_widths, printed_value
 
     cols: dict[str, list[str]] = {}
     deviations = []
+    compared = 0
+    absent = []
     for r in records:
         ours_col, paper_col = [], []
         for label, key, paper_key, ledger_id in PAPER_ROWS:
             pv = paper_value(dataset, paper_key, r["width"])
             ov = r.get(key)
             ours_col.append(_f(ov))
-            paper_col.append("" if pv is None else f"{pv:.2f} ({printed_value(dataset, paper_key, r['width']):.2f})")
-            if pv is not None and ov is not None and math.isfinite(ov) and abs(ov - pv) > TOLERANCE:
+            pp = printed_value(dataset, paper_key, r["width"])
+            paper_col.append("n/a" if pv is None or pp is None else f"{pv:.2f} ({pp:.2f})")
+            if pv is None or ov is None or not math.isfinite(ov):
+                continue
+            compared += 1
+            if abs(ov - pv) > TOLERANCE:
                 deviations.append(
                     {
                         "row": label,
@@ -157,10 +173,20 @@ def paper_table(records: list[dict], dataset: str) -> tuple[list[str], list[dict
                     }
                 )
         cols[f"h={r['width']} ours"] = ours_col
-        cols[f"h={r['width']} paper (printed ln)"] = paper_col
+        if r["width"] in paper_widths(dataset):
+            cols[f"h={r['width']} paper (printed ln)"] = paper_col
+        else:
+            absent.append(str(r["width"]))
     frame = pd.DataFrame(cols, index=[row[0] for row in PAPER_ROWS])
     frame.index.name = "log10 of each bound"
-    return frame.to_markdown().splitlines(), deviations
+    lines = frame.to_markdown().splitlines()
+    if absent:
+        lines += [
+            "",
+            f"(h = {', '.join(absent)}: not in the paper's table, which has h = "
+            f"{', '.join(map(str, paper_widths(dataset)))}; nothing to compare there.)",
+        ]
+    return lines, deviations, compared
 
 
 def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float) -> str:
@@ -222,7 +248,7 @@ def runs_table(records: list[dict]) -> list[str]:
             "pruned test error": _f(r.get("pruned_test_error"), ".4f"),
             "d (search)": _f(r.get("d_star"), ".4g"),
             "training (s, summed over epochs)": _train_seconds(r),
-            "final bounds (s)": f"{r['wall_seconds']['bounds']:.0f}",
+            "final bounds (s)": seconds_text(r["wall_seconds"]["bounds"]),
         }
         for r in records
     }
@@ -233,8 +259,33 @@ def _train_seconds(rec: dict) -> str:
     """Training time from the per-epoch records (it survives a resume), else the record's wall time."""
     secs = [h.get("seconds") for h in rec.get("epochs", [])]
     if secs and all(isinstance(x, (int, float)) for x in secs):
-        return f"{sum(secs):.0f}"
-    return f"n/a (not in the checkpoint; {rec['wall_seconds']['train']:.0f} in the run that wrote this record)"
+        return seconds_text(sum(secs))
+    return (
+        f"n/a (not in the checkpoint; {seconds_text(rec['wall_seconds']['train'])} in the run that wrote this record)"
+    )
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration in seconds: one decimal below 10 s (a 3 s epoch is not '0'), whole seconds above."""
+    return f"{seconds:.1f}" if abs(seconds) < 10 else f"{seconds:.0f}"
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def schedule_text(settings: dict) -> str:
+    """How long the networks trained and when their bounds were computed, in words."""
+    length, every = _epochs(settings["epochs"]), settings["every"]
+    if settings["until_positive_margin"]:
+        length = f"until every training point has a positive margin, at most {length}"
+    if every == 0:
+        when = "bounds of the final network only"
+    elif every == 1:
+        when = "bounds after every epoch and of the final network"
+    else:
+        when = f"bounds every {every} epochs and of the final network"
+    return f"{length}, {when}"
 
 
 def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
@@ -268,7 +319,7 @@ def epochs_markdown(rows: list[dict], every: int = 10) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------------ records
-def write_records(folder: Path, summary: dict, audit: dict | None, differences: list[dict], meta: dict) -> None:
+def write_records(folder: Path, summary: dict, audit: dict, differences: list[dict], meta: dict) -> None:
     """The small records a report is built from (no weights): summary.json and epochs.csv of the sweep, audit.json,
     differences.json, meta.json."""
     import shutil
@@ -280,36 +331,51 @@ def write_records(folder: Path, summary: dict, audit: dict | None, differences: 
     src = Path(meta["sweep_dir"]) / "epochs.csv"
     if src.is_file():
         shutil.copyfile(src, folder / "epochs.csv")
-    if audit is not None:
-        write_atomic(folder / "audit.json", json.dumps(audit, indent=1, default=str))
+    write_atomic(folder / "audit.json", json.dumps(audit, indent=1, default=str))
     write_atomic(folder / "differences.json", json.dumps(differences, indent=1, default=str))
     write_atomic(folder / "meta.json", json.dumps(meta, indent=1, default=str))
 
 
-def read_records(folder: Path) -> tuple[dict, dict | None, list[dict], dict, list[dict]]:
-    """(summary, audit, differences, meta, epoch rows) of a records folder; a missing or damaged file gives
-    one-line ValueError naming it."""
+RECORD_FILES = ("summary.json", "meta.json", "audit.json", "differences.json")
+META_KEYS = ("hardware", "audit_width")
+AUDIT_KEYS = ("d", "gaussianity", "distributed_sparsity", "pruning_error", "output_change", "condition_c_1")
 
-    def load(name: str, required: bool = True):
+
+def read_records(folder: Path) -> tuple[dict, dict, list[dict], dict, list[dict]]:
+    """(summary, audit, differences, meta, epoch rows) of a records folder written by experiments.report
+    (OUT/records).  A folder that is not one (missing files, another dataset's records, a damaged file) gives a
+    one-line ValueError naming what is wrong."""
+    what = "it needs the records folder (OUT/records) of an experiments.report run"
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder: {what}")
+    missing = [name for name in RECORD_FILES if not (folder / name).is_file()]
+    if missing:
+        raise ValueError(f"{folder} is not a report's records folder (missing {', '.join(missing)}): {what}")
+
+    def load(name: str, kind: type) -> Any:
         p = folder / name
-        if not p.is_file():
-            if required:
-                raise ValueError(f"{p} is missing: --from-records needs a folder written by experiments.report")
-            return None
         try:
-            return json.loads(p.read_text())
-        except ValueError as exc:
-            raise ValueError(f"{p} is damaged ({str(exc)[:100]})") from None
+            data = json.loads(p.read_text())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{p} is damaged ({str(exc).splitlines()[0][:100]})") from None
+        if not isinstance(data, kind):
+            raise ValueError(f"{p} is damaged (not a JSON {kind.__name__})")
+        return data
 
-    summary = load("summary.json")
-    rows = read_epoch_rows(folder / "epochs.csv")
-    return (
-        summary,
-        load("audit.json", False),
-        load("differences.json", False) or [],
-        load("meta.json", False) or {},
-        rows,
-    )
+    summary, meta = load("summary.json", dict), load("meta.json", dict)
+    audit, differences = load("audit.json", dict), load("differences.json", list)
+    records = summary.get("records")
+    if not isinstance(records, list) or not isinstance(summary.get("settings"), dict):
+        raise ValueError(f"{folder / 'summary.json'} is damaged (no 'settings' or no 'records' list)")
+    datasets = sorted({str(r.get("dataset")) for r in records if isinstance(r, dict)})
+    if datasets != ["mnist"]:
+        found = f"records of {', '.join(datasets)}" if datasets else "no records"
+        raise ValueError(f"{folder / 'summary.json'} holds {found}, not of mnist: {what}")
+    for name, data, keys in (("meta.json", meta, META_KEYS), ("audit.json", audit, AUDIT_KEYS)):
+        absent = [key for key in keys if key not in data]
+        if absent:
+            raise ValueError(f"{folder / name} lacks {', '.join(absent)}: {what}")
+    return summary, audit, differences, meta, read_epoch_rows(folder / "epochs.csv")
 
 
 def read_epoch_rows(path: Path) -> list[dict]:
@@ -341,26 +407,26 @@ def reproduction_markdown(
     figures: list[str],
     cifar_md: str,
     compare: list[tuple[str, dict]] | None = None,
-) -> tuple[str, list[dict]]:
+) -> tuple[str, list[dict], int]:
+    """The report's Markdown, the explained deviations from the paper's table, and how many numbers were
+    compared with it."""
     from ._fidelity import differences_markdown, units_markdown
 
     settings = summary["settings"]
     records = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
-    table, deviations = paper_table(records, "mnist")
+    table, deviations, compared = paper_table(records, "mnist")
     lines = (
         [
             "# Reproduction of Guha, Dubey & Huo on MNIST",
             "",
             "Every bound is reported as **log10** of its value (natural logs inside the formulas); errors are "
-            "fractions. The paper's numbers are printed as natural logarithms (decided below) and converted; the printed "
-            "value is in parentheses.",
+            f"fractions. {_reading_sentence(units)}; the printed value is in parentheses.",
             "",
             "## Scale of this run",
             "",
             f"- Protocol **{settings['protocol']}**: {settings['optimizer']} (lr {settings['lr']}, momentum "
             f"{settings['momentum']}, weight decay {settings['weight_decay']}), batch {settings['batch_size']}, seed "
-            f"{settings['seeds'][0]}, {'until every training point has a positive margin, at most ' if settings['until_positive_margin'] else ''}"
-            f"{settings['epochs']} epochs, bounds every {settings['every']} epoch(s), delta {settings['delta']}.",
+            f"{settings['seeds'][0]}, {schedule_text(settings)}, delta {settings['delta']}.",
             f"- Hardware: {meta.get('hardware', 'n/a')}; device {settings['device']}; torch threads "
             f"{', '.join(sorted({str(r.get('torch_threads', 'n/a')) for r in records}))}.",
             "",
@@ -370,10 +436,10 @@ def reproduction_markdown(
             "",
             "## The units of the paper's table",
             "",
-            "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on the networks "
-            "above: the 'True error' row read in that base must be a test error within a factor of the measured one; "
-            "the three baselines, computed exactly as the released code computes them, must land near the printed values; "
-            "'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
+            "The paper says only 'a logarithmic scale'. Each candidate base is tested against every row, on those "
+            "networks above whose width the paper reports: the 'True error' row read in that base must be a test error within a factor of "
+            "the measured one; the three baselines, computed exactly as the released code computes them, must land near "
+            "the printed values; 'Ours' must be a value its formula can take (some d in (0, 10], margin loss in [0, 1]).",
             "",
         ]
         + units_markdown(units)
@@ -406,22 +472,53 @@ def reproduction_markdown(
             "",
         ]
     )
-    if not deviations:
-        lines.append(f"Every number is within {TOLERANCE} (log10) of the paper's.")
+    lines.append(comparison_sentence([r["width"] for r in records], compared, len(deviations)) + ".")
     lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
     if rows:
         lines += ["", "## Bounds along training (log10; every 10th epoch and the last)", ""] + epochs_markdown(rows)
     lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + ["", cifar_md, audit_md]
-    return "\n".join(lines) + "\n", deviations
+    return "\n".join(lines) + "\n", deviations, compared
+
+
+def _reading_sentence(units: dict) -> str:
+    """How the paper's printed numbers are read, and whether this run decided it."""
+    from ._fidelity import testable
+
+    if units.get("verdict") == "e":
+        return "The paper's numbers are printed as natural logarithms (decided below) and converted"
+    if not testable(units):
+        why = "not testable on the widths of this run"
+    elif units.get("verdict"):
+        why = f"its evidence points to base {units['verdict']} instead (see below)"
+    else:
+        why = "undecided on these networks (see below)"
+    return (
+        "The paper's numbers are read as natural logarithms (the toolkit's reading, recorded in experiments._paper; "
+        f"this run does not confirm it: {why}) and converted"
+    )
+
+
+def comparison_sentence(widths: list[int], compared: int, deviating: int) -> str:
+    """What the comparison of the runs of ``widths`` with the paper's table found: nothing compared (and why),
+    all within TOLERANCE, or how many differ (each explained)."""
+    from ._paper import no_width_sentence, paper_widths
+
+    if compared == 0:
+        if not set(widths) & set(paper_widths("mnist")):
+            return _cap(no_width_sentence("mnist"))
+        return "Nothing compared: every number of this run at the paper's widths is n/a"
+    if deviating == 0:
+        return f"All {compared} numbers compared are within {TOLERANCE} (log10) of the paper's"
+    return f"{deviating} of the {compared} numbers compared differ from the paper's by more than {TOLERANCE} (log10), each explained below"
 
 
 def sweep_label(summary: dict) -> str:
     """How a sweep trained, in words (for section titles and the README)."""
     st = summary["settings"]
     length = (
-        f"until every training point has a positive margin (at most {st['epochs']} epochs)"
+        f"until every training point has a positive margin (at most {_epochs(st['epochs'])})"
         if st["until_positive_margin"]
-        else f"{st['epochs']} epochs"
+        else _epochs(st["epochs"])
     )
     return f"protocol {st['protocol']}, {length}"
 
@@ -433,7 +530,7 @@ def compare_markdown(compare: list[tuple[str, dict]]) -> list[str]:
         recs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
         if not recs:
             continue
-        table, _ = paper_table(recs, "mnist")
+        table, _, _ = paper_table(recs, "mnist")
         out += (
             ["", f"## The same table, {sweep_label(summ)} (records: `{folder}`)", ""] + runs_table(recs) + [""] + table
         )
@@ -463,7 +560,7 @@ def cifar_markdown(summary: dict | None, reason: str = "") -> str:
     if summary is None:
         return "## CIFAR-10 (h = 2000)\n\nNot run: " + reason.replace("\n", " ") + "\n"
     records = sorted((r for r in summary["records"] if r.get("dataset") == "cifar10"), key=lambda r: r["width"])
-    table, deviations = paper_table(records, "cifar10")
+    table, deviations, _ = paper_table(records, "cifar10")
     lines = ["## CIFAR-10 (h = 2000)", ""] + table + [""]
     lines += [f"- **{dv['row']}, h = {dv['width']}**: {dv['explanation']}" for dv in deviations]
     return "\n".join(lines) + "\n"
@@ -482,7 +579,7 @@ def headline(
 
     import theory
 
-    from ._paper import paper_value
+    from ._paper import no_width_sentence, paper_value, paper_widths
 
     counts = Counter(c.verdict for c in theory.build_ledger())
     recs = sorted((r for r in summary["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
@@ -493,12 +590,14 @@ def headline(
         f"**Units.** {_units_sentence(units)}",
         "",
         f"MNIST, protocol {s['protocol']} ({s['optimizer']}, lr {s['lr']}, momentum {s['momentum']}, trained "
+        + ("until every training point has a positive margin" if s["until_positive_margin"] else _epochs(s["epochs"]))
+        + "); log10 of each bound, ours / the paper's ("
         + (
-            "until every training point has a positive margin"
-            if s["until_positive_margin"]
-            else f"{s['epochs']} epochs"
+            "converted from its natural logs"
+            if units.get("verdict") == "e"
+            else "its printed logs read as natural logs, which this run does not confirm"
         )
-        + "); log10 of each bound, ours / the paper's (converted from its natural logs):",
+        + "):",
         "",
         "| h | epochs | Neyshabur 2015 | Neyshabur 2017 | Bartlett 2017 | Ours | true error | Thm 5.2 (rigorous) |",
         "|---|---|---|---|---|---|---|---|",
@@ -519,6 +618,8 @@ def headline(
             + " | ".join(cells)
             + f" | {_f(r.get('theorem_5_2_log10'))} |"
         )
+    if not set(r["width"] for r in recs) & set(paper_widths("mnist")):
+        out += ["", _cap(no_width_sentence("mnist")) + "."]
     for folder, summ in compare or []:
         crecs = sorted((r for r in summ["records"] if r.get("dataset") == "mnist"), key=lambda r: r["width"])
         runs = "; ".join(
@@ -546,8 +647,17 @@ def headline(
     return "\n".join(out)
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _units_sentence(units: dict) -> str:
+    from ._fidelity import testable
+    from ._paper import no_width_sentence
+
     v = units.get("verdict")
+    if not testable(units):
+        return f"Not testable on these widths: {no_width_sentence(units.get('dataset', 'mnist'))}."
     if not v:
         return f"Undecided: bases passing every test: {', '.join(units.get('passing', [])) or 'none'}."
     b = units["bases"][v]
@@ -558,7 +668,7 @@ def _units_sentence(units: dict) -> str:
         for n in others
     )
     return (
-        f"the paper's table is in natural logarithms (base {v}): its 'True error' row is then a test error of "
+        f"the paper's table is in {LOG_NAMES.get(v, 'logarithms')} (base {v}): its 'True error' row is then a test error of "
         f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
         f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
         f"networks, and 'Ours' is a value of its formula at every width ({why})."
@@ -681,8 +791,11 @@ def run_cifar(args, out: Path) -> str:
         "--data-dir",
         str(cifar_dir),
     ]
-    if bounds_cli.main(a) != 0:
-        return cifar_markdown(None, "experiments.bounds failed (its message is above)")
+    rc = bounds_cli.main(a, prog=PROG, resume_hint=RESUME_HINT)
+    if rc == 130:
+        raise _Stopped(rc)  # Ctrl-C during the CIFAR-10 run: its message is printed; the report stops
+    if rc != 0:
+        return cifar_markdown(None, "its training failed (the message is above)")
     return cifar_markdown(json.loads((out / "cifar10" / "summary.json").read_text()))
 
 
@@ -770,38 +883,66 @@ def write_ledger_evidence(path: Path, units: dict) -> None:
     write_atomic(path, json.dumps([record], indent=1))
 
 
+class _Stopped(Exception):
+    """The training run inside the report stopped with this exit code (its one-line message already printed)."""
+
+    def __init__(self, rc: int) -> None:
+        super().__init__(rc)
+        self.rc = rc
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _main(args)
+    except _Stopped as stop:
+        return stop.rc
+    except KeyboardInterrupt:
+        if args.from_records:
+            print(f"\n{PROG}: interrupted (nothing was trained; rerun the same command)", file=sys.stderr)
+        else:
+            print(
+                f"\n{PROG}: interrupted: trained widths are kept in {Path(args.out) / 'mnist'}/; {RESUME_HINT}",
+                file=sys.stderr,
+            )
+        return 130
     except (ValueError, OSError) as exc:
-        print(f"experiments.report: {str(exc).splitlines()[0]}", file=sys.stderr)
+        print(f"{PROG}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except (KeyError, TypeError, AttributeError) as exc:
+        if not (args.from_records or args.compare):
+            raise  # not from a user's file: a bug, shown in full
+        where = " ".join(filter(None, [args.from_records, *args.compare]))
+        print(
+            f"{PROG}: the records in {where} are incomplete or damaged ({type(exc).__name__}: {exc})", file=sys.stderr
+        )
         return 2
 
 
 def _main(args: argparse.Namespace) -> int:
-    from ._fidelity import units_evidence
+    from ._fidelity import testable, units_evidence
 
     if not (args.audit_d >= 0 and math.isfinite(args.audit_d)):
         raise ValueError(f"--audit-d must be >= 0 (got {args.audit_d})")
     out = Path(args.out)
     from .bounds import check_out_dir
 
+    # every records folder is checked before anything is written or trained
+    given = read_records(Path(args.from_records)) if args.from_records else None
+    compare = [(c, read_records(Path(c))[0]) for c in args.compare]
     check_out_dir(out)
-    audit_md = ""
-    if args.from_records:
-        summary, audit, differences, meta, rows = read_records(Path(args.from_records))
-        width = meta.get("audit_width")
-        if audit is not None:
-            from ._audit import audit_markdown
+    if given is not None:
+        summary, audit, differences, meta, rows = given
+        width = meta["audit_width"]
+        from ._audit import audit_markdown
 
-            audit_md = (
-                f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
-                + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
-                .removeprefix("# Assumption audit\n")
-                .replace("\n## ", "\n### ")
-            )
-        cifar_md = cifar_markdown(None, "rebuilt from records (CIFAR-10 is not available on these machines)")
+        audit_md = (
+            f"## Assumption audit (network of width {width}; from the records: figures need the network)\n"
+            + audit_markdown({k: v for k, v in audit.items() if k != "figures"})
+            .removeprefix("# Assumption audit\n")
+            .replace("\n## ", "\n### ")
+        )
+        cifar_md = cifar_markdown(None, "rebuilt from records, which hold no CIFAR-10 run")
     else:
         if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
             raise ValueError("--data-dir (or MBP_DATA_DIR) must name the MNIST archives")
@@ -811,9 +952,9 @@ def _main(args: argparse.Namespace) -> int:
         from . import bounds as bounds_cli
 
         sweep = out / "mnist"
-        rc = bounds_cli.main(_sweep_args(args, args.widths, sweep))
+        rc = bounds_cli.main(_sweep_args(args, args.widths, sweep), prog=PROG, resume_hint=RESUME_HINT)
         if rc != 0:
-            return rc
+            return rc  # its one-line message (prefixed experiments.report) is printed
         summary = json.loads((sweep / "summary.json").read_text())
         differences, audit, parts = measure_network(summary, sweep, args, width)
         audit_md = parts[0]
@@ -825,7 +966,6 @@ def _main(args: argparse.Namespace) -> int:
         }
         write_records(out / "records", summary, audit, differences, meta)
         cifar_md = run_cifar(args, out)
-    compare = [(c, read_records(Path(c))[0]) for c in args.compare]
     units = units_evidence(summary["records"], "mnist")
     from ._figures import write_figures
 
@@ -834,16 +974,19 @@ def _main(args: argparse.Namespace) -> int:
         for p in write_figures(out / "figures", [r for r in summary["records"] if r.get("dataset") == "mnist"], rows)
         if p.suffix == ".png"
     ]
-    md, deviations = reproduction_markdown(summary, units, differences, audit_md, meta, rows, figs, cifar_md, compare)
+    md, deviations, compared = reproduction_markdown(
+        summary, units, differences, audit_md, meta, rows, figs, cifar_md, compare
+    )
     _write(out / "reproduction.md", md)
     _write(out / "units.json", json.dumps(units, indent=1, default=str))
-    print(
-        f"wrote {out / 'reproduction.md'} ({len(deviations)} deviations explained); units verdict: "
-        f"{units['verdict'] or 'undecided'}"
-    )
+    widths = [r["width"] for r in summary["records"] if r.get("dataset") == "mnist"]
+    found = comparison_sentence(widths, compared, len(deviations)).replace(" below", "")
+    verdict = units["verdict"] or ("undecided" if testable(units) else "not testable on these widths")
+    print(f"wrote {out / 'reproduction.md'} ({found[0].lower()}{found[1:]}); units verdict: {verdict}")
     try:
         _write(out / "reproduction.tex", tex_from_markdown(md))
-        if args.tex:
+        print(f"wrote {out / 'reproduction.tex'}")
+        if args.tex and Path(args.tex).resolve() != (out / "reproduction.tex").resolve():
             tex = Path(args.tex)
             _write(tex, tex_from_markdown(md, os.path.relpath(out.resolve(), tex.resolve().parent)))
             print(f"wrote {tex} (figures from {out}/)")
@@ -854,7 +997,9 @@ def _main(args: argparse.Namespace) -> int:
             print(f"wrote {pdf}")
     except (RuntimeError, OSError) as exc:
         print(f"experiments.report: the LaTeX/PDF step failed ({str(exc).splitlines()[0][:160]})", file=sys.stderr)
-    if args.ledger_evidence:
+    if args.ledger_evidence and not testable(units):
+        print(f"{PROG}: --ledger-evidence not written: the units are not testable on these widths", file=sys.stderr)
+    elif args.ledger_evidence:
         write_ledger_evidence(Path(args.ledger_evidence), units)
         print(f"wrote {args.ledger_evidence}")
     if args.readme:

@@ -4,6 +4,9 @@ block, and one-line errors."""
 
 import json
 import math
+import re
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,8 +110,26 @@ def records_dir(tmp_path_factory):
     for r in summary["records"]:
         r["dataset"] = "mnist"  # pretend: the report reads MNIST records
     folder = root / "records"
-    report.write_records(folder, summary, None, [], {"hardware": "test", "audit_width": 32, "sweep_dir": str(sweep)})
+    report.write_records(
+        folder, summary, _small_audit(root), [], {"hardware": "test", "audit_width": 32, "sweep_dir": str(sweep)}
+    )
     return folder
+
+
+def _small_audit(out_dir):
+    """The assumption audit of a small random network (the records of a report always hold one)."""
+    from networks import relu_forward, relu_layer_inputs
+
+    import numerics
+    from experiments._audit import audit_network
+
+    rng = np.random.default_rng(3)
+    ws = [rng.standard_normal((b, a)) / math.sqrt(a) for a, b in ((12, 16), (16, 16), (16, 4))]
+    pruned = [numerics.algorithm_1(w, 0.5, generator=np.random.default_rng(k))[0] for k, w in enumerate(ws)]
+    x = rng.standard_normal((200, 12))
+    return json.loads(
+        json.dumps(audit_network(ws, pruned, 0.5, relu_forward, x, relu_layer_inputs(ws, x), 200, out_dir))
+    )
 
 
 def test_from_records_rebuilds_report_and_readme(records_dir, tmp_path):
@@ -137,15 +158,48 @@ def test_from_records_rebuilds_report_and_readme(records_dir, tmp_path):
     assert r"\begin{document}" in tex and r"\begin{longtable}" in tex
 
 
-def test_from_records_missing_or_damaged_is_one_line(tmp_path, capsys):
+def test_from_records_missing_or_damaged_is_one_line(records_dir, tmp_path, capsys):
     assert report.main(["--from-records", str(tmp_path / "none"), "--out", str(tmp_path / "o")]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "summary.json is missing" in err[0]
+    assert "is not a folder" in _one_stderr_line(capsys)
     bad = tmp_path / "bad"
-    bad.mkdir()
+    shutil.copytree(records_dir, bad)
     (bad / "summary.json").write_text("{ not json")
     assert report.main(["--from-records", str(bad), "--out", str(tmp_path / "o")]) == 2
-    assert "damaged" in capsys.readouterr().err
+    assert "summary.json is damaged" in _one_stderr_line(capsys)
+    (bad / "summary.json").write_text((records_dir / "summary.json").read_text())
+    (bad / "audit.json").write_text('{"d": 1.0}')
+    assert report.main(["--from-records", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "audit.json lacks gaussianity" in _one_stderr_line(capsys)
+    assert not (tmp_path / "o").exists()  # refused before anything is written
+
+
+def test_from_records_refuses_what_is_not_a_reports_mnist_records(records_dir, tmp_path, capsys):
+    # a plain experiments.bounds output folder (here of the digits dataset) is not a report's records
+    sweep = records_dir.parent / "sweep"
+    assert report.main(["--from-records", str(sweep), "--out", str(tmp_path / "o")]) == 2
+    line = _one_stderr_line(capsys)
+    assert "not a report's records folder (missing meta.json, audit.json, differences.json)" in line
+    # a report's records whose networks are not MNIST's
+    digits = tmp_path / "digits"
+    shutil.copytree(records_dir, digits)
+    summary = json.loads((sweep / "summary.json").read_text())
+    (digits / "summary.json").write_text(json.dumps(summary))
+    assert report.main(["--from-records", str(digits), "--out", str(tmp_path / "o")]) == 2
+    assert "holds records of digits, not of mnist" in _one_stderr_line(capsys)
+    # --compare folders are checked the same way, before any training or writing
+    argv = ["--from-records", str(records_dir), "--compare", str(sweep), "--out", str(tmp_path / "o")]
+    assert report.main(argv) == 2
+    assert "missing meta.json" in _one_stderr_line(capsys) and not (tmp_path / "o").exists()
+
+
+def test_help_cites_only_paths_that_exist():
+    root = Path(report.__file__).resolve().parents[1]
+    ap = report._parser()
+    text = " ".join([ap.epilog or "", *(a.help or "" for a in ap._actions)])  # unwrapped: no path split at a '-'
+    cited = re.findall(r"(?:docs|results|theory)/[\w./-]*\w", text)
+    assert "results/report/records" in cited
+    missing = [c for c in cited if c.startswith("docs/") and not (root / c).exists()]
+    assert not missing, missing
 
 
 def test_epoch_rows_drop_damaged_lines(tmp_path):
@@ -155,3 +209,126 @@ def test_epoch_rows_drop_damaged_lines(tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2"]
     lines = report.epochs_markdown(rows, every=1)
     assert len(lines) == 4 and "| 32 | 2 |" in lines[-1]
+
+
+def _one_stderr_line(capsys) -> str:
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1, err
+    return err[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epochs", "0"], "experiments.report: --epochs must be >= 1"),
+        (["--device", "tpu"], "experiments.report: --device must be"),
+        (["--data-dir", "MISSING"], "experiments.report: MNIST: missing"),
+    ],
+)
+def test_errors_of_the_training_step_name_the_report(tmp_path, capsys, extra, message):
+    # the checks live in experiments.bounds (shared); the report's user must see the report's name
+    extra = [str(tmp_path / "nowhere") if a == "MISSING" else a for a in extra]
+    argv = ["--data-dir", str(tmp_path), "--widths", "8", "--out", str(tmp_path / "o"), *extra]
+    assert report.main(argv) == 2
+    line = _one_stderr_line(capsys)
+    assert line.startswith(message) and "experiments.bounds" not in line
+
+
+def test_ctrl_c_message_fits_the_caller(tmp_path, capsys, monkeypatch):
+    from experiments import bounds
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bounds, "_main", interrupted)
+    # inside the report: the report has no --resume, it resumes by itself
+    assert report.main(["--data-dir", str(tmp_path), "--widths", "8", "--out", str(tmp_path / "o")]) == 130
+    line = _one_stderr_line(capsys)
+    assert line.startswith("experiments.report: interrupted") and "--resume to continue" not in line
+    assert "rerun the same experiments.report command" in line
+    # experiments.bounds itself does have --resume
+    assert bounds.main(["--out", str(tmp_path / "b")]) == 130
+    line = _one_stderr_line(capsys)
+    assert line.startswith("experiments.bounds: interrupted") and "rerun with --resume to continue" in line
+    # an interrupt in the report's own steps (after training) is one line too, never a traceback
+    monkeypatch.setattr(report, "_main", interrupted)
+    assert report.main(["--data-dir", str(tmp_path), "--out", str(tmp_path / "o")]) == 130
+    assert "rerun the same experiments.report command" in _one_stderr_line(capsys)
+
+
+NOTHING = "no width of this run is in the paper's table (500, 784, 1000, 1500, 2000, 2500): nothing to compare"
+
+
+def test_units_are_not_testable_on_widths_the_paper_does_not_report():
+    ev = _fidelity.units_evidence([_record(500, 0.02, [20, 15, 10]) | {"width": 50}], "mnist")
+    assert ev["testable"] is False and ev["verdict"] is None and ev["bases"] == {}
+    text = "\n".join(_fidelity.units_markdown(ev))
+    assert "Not testable on these widths" in text and NOTHING in text
+    assert "rejected" not in text and "Verdict" not in text and "(widths ;" not in text
+    assert report._units_sentence(ev).startswith("Not testable on these widths")
+
+
+def test_comparison_says_whether_anything_was_compared():
+    from experiments._paper import paper_value
+
+    keys = [(key, paper_key) for _, key, paper_key, _ in report.PAPER_ROWS]
+    at_paper = {"width": 500} | {key: paper_value("mnist", pk, 500) for key, pk in keys}
+    _, deviations, compared = report.paper_table([at_paper], "mnist")
+    assert (deviations, compared) == ([], 5)
+    assert (
+        report.comparison_sentence([500], compared, 0)
+        == "All 5 numbers compared are within 0.25 (log10) of the paper's"
+    )
+    lines, deviations, compared = report.paper_table([at_paper | {"width": 50}], "mnist")
+    assert (deviations, compared) == ([], 0)
+    assert "h=50 paper" not in "\n".join(lines) and "h = 50: not in the paper's table" in "\n".join(lines)
+    assert report.comparison_sentence([50], 0, 0) == NOTHING[0].upper() + NOTHING[1:]
+    assert "n/a" in report.comparison_sentence([500], 0, 0)  # the paper's width, but no number of ours
+
+
+def test_report_on_widths_outside_the_paper_claims_no_agreement(records_dir, tmp_path, capsys):
+    # records_dir holds h = 32 only: nothing can be compared, no units verdict, no ledger evidence
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- findings:start -->\n<!-- findings:end -->\n")
+    out, evidence = tmp_path / "rep", tmp_path / "evidence.json"
+    argv = ["--from-records", str(records_dir), "--out", str(out), "--tex", "", "--readme", str(readme)]
+    assert report.main([*argv, "--ledger-evidence", str(evidence)]) == 0
+    std = capsys.readouterr()
+    md = (out / "reproduction.md").read_text()
+    assert "within 0.25" not in md and "rejected" not in md and "decided below" not in md
+    assert NOTHING[0].upper() + NOTHING[1:] + "." in md and "Not testable on these widths" in md
+    assert NOTHING in std.out and "not testable on these widths" in std.out
+    assert not evidence.exists() and "--ledger-evidence not written" in std.err
+    block = readme.read_text()
+    assert "Not testable on these widths" in block and NOTHING[0].upper() + NOTHING[1:] in block
+    assert "converted from its natural logs" not in block
+
+
+def test_tex_goes_to_out_unless_a_path_is_asked_for(records_dir, tmp_path, monkeypatch):
+    # a report into any --out must never overwrite the tracked docs/reproduction.tex of the working folder
+    monkeypatch.chdir(tmp_path)
+    assert report.main(["--from-records", str(records_dir), "--out", "rep"]) == 0
+    assert (tmp_path / "rep" / "reproduction.tex").is_file() and not (tmp_path / "docs").exists()
+    # asked for: written there, its figures taken from OUT
+    assert report.main(["--from-records", str(records_dir), "--out", "rep", "--tex", "docs/reproduction.tex"]) == 0
+    assert r"\graphicspath{{../rep/}}" in (tmp_path / "docs" / "reproduction.tex").read_text()
+
+
+def test_schedule_and_seconds_read_as_words():
+    base = {"epochs": 1, "until_positive_margin": False}
+    assert report.schedule_text(base | {"every": 0}) == "1 epoch, bounds of the final network only"
+    assert "every 0" not in report.schedule_text(base | {"every": 0})
+    assert report.schedule_text(base | {"epochs": 30, "every": 10}) == (
+        "30 epochs, bounds every 10 epochs and of the final network"
+    )
+    assert report.sweep_label({"settings": base | {"protocol": "authors"}}) == "protocol authors, 1 epoch"
+    margin = report.schedule_text({"epochs": 300, "until_positive_margin": True, "every": 1})
+    assert margin.startswith("until every training point has a positive margin, at most 300 epochs")
+    # a ~3 s epoch is not '0' seconds; long times stay whole seconds
+    rec = {"epochs": [{"seconds": 2.8}], "wall_seconds": {"train": 2.9, "bounds": 3.04}}
+    table = "\n".join(report.runs_table([rec | {"width": 50}]))
+    assert "| training (s, summed over epochs) | 2.8 " in table and "| final bounds (s)                 | 3.0 " in table
+    assert report._train_seconds({"epochs": [{"seconds": 7.5}, {"seconds": 5.1}]}) == "13"
+    assert report._train_seconds({"epochs": [], "wall_seconds": {"train": 0.42}}).startswith(
+        "n/a (not in the checkpoint; 0.4 "
+    )
