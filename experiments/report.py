@@ -628,7 +628,7 @@ def headline(
             f"{_f(r.get('true_error_log10'))}"
             for r in crecs
         )
-        out += ["", f"Same protocol, {sweep_label(summ)} (`{folder}`): {runs}."]
+        out += ["", f"Also {sweep_label(summ)} (`{folder}`): {runs}."]
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
     if req:
@@ -663,12 +663,20 @@ def _units_sentence(units: dict) -> str:
     b = units["bases"][v]
     errs = [x["paper_error"] for x in b["true_error"]]
     others = [n for n in units["bases"] if n != v]
+    failed = {
+        "true_error_plausible": "its true error is not a plausible test error",
+        "baselines_agree": "the baselines do not agree",
+        "ours_producible": "'Ours' is outside its formula's range",
+    }
     why = "; ".join(
-        f"base {n} fails: " + ", ".join(k.replace("_", " ") for k, ok in units["bases"][n]["passes"].items() if not ok)
+        f"in base {n} "
+        + ", ".join(
+            failed.get(k, k.replace("_", " ") + " fails") for k, ok in units["bases"][n]["passes"].items() if not ok
+        )
         for n in others
     )
     return (
-        f"the paper's table is in {LOG_NAMES.get(v, 'logarithms')} (base {v}): its 'True error' row is then a test error of "
+        f"The paper's table is in {LOG_NAMES.get(v, 'logarithms')} (base {v}): its 'True error' row is then a test error of "
         f"{min(errs):.3f} to {max(errs):.3f}, the baselines land within "
         f"{max(x['mean_abs_diff_ln'] for x in b['baselines']):.2f} (ln units) of the released code's forms on our "
         f"networks, and 'Ours' is a value of its formula at every width ({why})."
