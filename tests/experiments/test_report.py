@@ -332,3 +332,24 @@ def test_schedule_and_seconds_read_as_words():
     assert report._train_seconds({"epochs": [], "wall_seconds": {"train": 0.42}}).startswith(
         "n/a (not in the checkpoint; 0.4 "
     )
+
+
+def test_readme_findings_and_units_evidence_are_generated_from_the_committed_records():
+    """The README's findings block and theory/evidence/experiments.json are what ``--from-records
+    docs/results/authors-mnist-300 --compare docs/results/authors-mnist-margin`` writes (never typed)."""
+    from experiments._fidelity import units_evidence
+    from experiments._readme import read_block
+    from experiments.report import _units_sentence, headline, read_records
+
+    root = Path(__file__).resolve().parents[2]
+    main_dir, other = root / "docs/results/authors-mnist-300", root / "docs/results/authors-mnist-margin"
+    if not (main_dir / "summary.json").is_file() or not (other / "summary.json").is_file():
+        pytest.skip("no committed report records in docs/results")
+    summary, audit, differences, meta, _ = read_records(main_dir)
+    compare = [("docs/results/authors-mnist-margin", read_records(other)[0])]
+    units = units_evidence(summary["records"], "mnist")
+    assert units["verdict"] == "e"
+    block = headline(summary, units, differences, audit, meta["audit_width"], compare)
+    assert read_block((root / "README.md").read_text(), "findings") == block.strip()
+    evidence = json.loads((root / "theory/evidence/experiments.json").read_text())
+    assert evidence[0]["evidence"] == "Units: " + _units_sentence(units)
