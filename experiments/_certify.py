@@ -707,7 +707,7 @@ def readme_block(result: dict, source: str) -> str:
     if best_line is not None:
         out += [
             "",
-            f"Best data-independent certificate: **{best_line['certificate_kl']:.3f}** at m = {best_line['m']} "
+            f"Best data-independent certificate: **{best_line['certificate_kl']:.4f}** at m = {best_line['m']} "
             f"({best_line['bits']} bits, train error {best_line['train_error']:.4f}, test error "
             f"{best_line['test_error']:.4f}). For scale: "
             + "; ".join(f"{name}: {value:.2f}" for name, value in PUBLISHED_ANCHORS)

@@ -69,7 +69,7 @@ def test_tiny_digits_run(tmp_path, capsys):
     assert (out3 / "table.md").read_text() == md
     text = readme.read_text()
     assert text.startswith("intro\n") and text.endswith("rest\n") and "STALE-BLOCK" not in text
-    assert f"**{res['lines'][0]['certificate_kl']:.3f}**" in text and "Code length by part" in text
+    assert f"**{res['lines'][0]['certificate_kl']:.4f}**" in text and "Code length by part" in text
 
 
 @pytest.mark.parametrize(
