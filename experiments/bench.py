@@ -532,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--cache-dir", default=DEFAULT_CACHE, help="where the bench network is cached")
     ap.add_argument("--out", default="results/bench", help="folder for bench.md (the table) and bench.json")
+    ap.add_argument("--readme", default=None, metavar="PATH", help="also put the table in this README's 'bench' block")
     ap.add_argument("--case-json", metavar="CASE", help=argparse.SUPPRESS)  # internal: run one case, print JSON
     args = ap.parse_args(argv)
     for name in ("checkpoint", "cache_dir"):  # defaults are relative to the repository root, the rest to cwd
@@ -559,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     from .bounds import UsageError, check_out_dir, write_atomic
 
     try:
+        if args.readme and not Path(args.readme).is_file():
+            raise UsageError(f"--readme {args.readme} is not a file")
         check_out_dir(Path(args.out))
     except UsageError as exc:
         print(f"experiments.bench: {exc}", file=sys.stderr)
@@ -596,6 +599,13 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic(out / "bench.md", table)
     write_atomic(out / "bench.json", json.dumps({"meta": meta, "cases": results}, indent=1, default=float) + "\n")
     print(f"wrote {out / 'bench.md'}, {out / 'bench.json'}")
+    if args.readme:
+        from ._readme import markers, update_block
+
+        if not update_block(Path(args.readme), "bench", table):
+            print(f"experiments.bench: {args.readme} has no {markers('bench')[0]} marker", file=sys.stderr)
+            return 2
+        print(f"updated the benchmark table in {args.readme}")
     return 0
 
 

@@ -92,3 +92,18 @@ def test_bounds_case_uses_a_checkpoint_and_mnist(tmp_path, monkeypatch, mnist_di
     monkeypatch.setenv("MBP_DATA_DIR", str(mnist_dir))
     r = bench.run_case("bounds", 40, 300, checkpoint=str(tmp_path / "width-{width}.pt"))
     assert r["source"].startswith("trained weights from") and r["same_d_star"] and r["max_rel_diff"] < 1e-9
+
+
+def test_readme_benchmark_table_is_the_committed_run():
+    """The README's benchmark block is the bench.md of one run, committed in docs/results/bench (never typed)."""
+    from pathlib import Path
+
+    from experiments._readme import read_block
+
+    root = Path(__file__).resolve().parents[2]
+    table = root / "docs" / "results" / "bench" / "bench.md"
+    if not table.is_file():
+        pytest.skip("no committed benchmark run in docs/results/bench")
+    assert read_block((root / "README.md").read_text(), "bench") == table.read_text().strip()
+    cases = json.loads((table.parent / "bench.json").read_text())["cases"]
+    assert {"bounds", "sparse-norms", "spectral", "epoch"} <= set(cases)
