@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 from ._settings import PROTOCOLS, SEED_MAX, RunSettings, UsageError, differing
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -45,8 +47,25 @@ PROTOCOL_TRAINING: dict[str, dict[str, Any]] = {
 DEFAULT_OUT = "results/bounds"
 
 
+def _per_preset(key: str) -> str:
+    """``(default: quick X, paper Y)`` for a preset setting (one value when the presets agree)."""
+
+    def show(v: Any) -> str:
+        return " ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+    values = {name: show(p.get(key, "toolkit" if key == "protocol" else None)) for name, p in PRESETS.items()}
+    if len(set(values.values())) == 1:
+        return f"(default: {next(iter(values.values()))}, in every preset)"
+    return "(default: " + ", ".join(f"{name} {v}" for name, v in values.items()) + ")"
+
+
+def _per_protocol(key: str) -> str:
+    """``(default: toolkit X, authors Y)`` for a training setting of the protocols."""
+    return "(default: " + ", ".join(f"{name} {t[key]}" for name, t in PROTOCOL_TRAINING.items()) + ")"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.bounds",
         description=__doc__.split("\n\n")[0],
         epilog=(
@@ -56,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
             "1, diagonal pruned).  Every value given on the command line overrides the preset's.  Results: "
             "OUT/summary.json, epochs.csv, table.md, figures (PNG and PDF); checkpoints in OUT/checkpoints/."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="base settings")
     ap.add_argument(
@@ -64,18 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(PROTOCOLS),
         default=None,
         help="measurement protocol: toolkit (the paper's text) or authors (the released code as it "
-        "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search); default: "
-        "the preset's",
+        "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search) " + _per_preset("protocol"),
     )
     ap.add_argument(
         "--dataset",
         nargs="+",
         choices=("digits", "mnist", "fashion-mnist", "cifar10"),
         default=None,
-        help="dataset(s) (default: the preset's)",
+        help="dataset(s) " + _per_preset("datasets"),
     )
     ap.add_argument("--data-dir", default=None, help="folder with the standard files (default: $MBP_DATA_DIR)")
-    ap.add_argument("--widths", type=int, nargs="+", default=None, metavar="W", help="hidden widths (default: preset)")
+    ap.add_argument(
+        "--widths", type=int, nargs="+", default=None, metavar="W", help="hidden widths " + _per_preset("widths")
+    )
     ap.add_argument(
         "--seeds",
         "--seed",
@@ -87,17 +107,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seeds (0..{SEED_MAX}) of the initialisation, data order, split and pruning; one task per "
         "(dataset, width, seed) (default: the protocol's, toolkit 0, authors 1)",
     )
-    ap.add_argument("--depth", type=int, default=None, help="number of linear layers (default: preset, 5)")
-    ap.add_argument("--epochs", type=int, default=None, help="training epochs, the most with --until positive-margin")
+    ap.add_argument("--depth", type=int, default=None, help="number of linear layers " + _per_preset("depth"))
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="training epochs, the most with --until positive-margin " + _per_preset("epochs"),
+    )
     ap.add_argument(
         "--until",
         choices=("epochs", "positive-margin"),
         default="epochs",
         help="stop after --epochs, or as soon as every training point has a positive margin",
     )
-    ap.add_argument("--every", type=int, default=None, help="evaluate the bounds every N epochs, 0 = only at the end")
-    ap.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default: the protocol's")
-    ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the protocol's)")
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        help="evaluate the bounds every N epochs, 0 = only at the end " + _per_preset("every"),
+    )
+    ap.add_argument(
+        "--optimizer", choices=("adam", "sgd"), default=None, help="optimiser " + _per_protocol("optimizer")
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: toolkit 0.001, authors 0.02; with an --optimizer other than the protocol's: "
+        "adam 0.001, sgd 0.02)",
+    )
     ap.add_argument(
         "--momentum",
         type=float,
@@ -105,9 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="SGD momentum (default: toolkit 0.9, authors 0 as their code executes)",
     )
     ap.add_argument(
-        "--weight-decay", type=float, default=None, help="default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4"
+        "--weight-decay", type=float, default=None, help="(default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4)"
     )
-    ap.add_argument("--batch-size", type=int, default=None, help="batch size (default: the protocol's)")
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="batch size (default: toolkit 64, authors 256, authors on cifar10 64)",
+    )
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda[:N]")
     ap.add_argument(
         "--threads",
@@ -123,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="rounds of iterative magnitude pruning with rewinding for Theorem 6.2, 0 = skip; each round "
-        "trains the network once more, so k rounds cost k + 1 trainings (default: 0)",
+        "trains the network once more, so k rounds cost k + 1 trainings " + _per_preset("imp_rounds"),
     )
     ap.add_argument("--imp-fraction", type=float, default=0.5, help="fraction of surviving weights removed per round")
     ap.add_argument(

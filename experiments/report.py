@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 PAPER_ROWS = (
     ("Neyshabur 2015 (code form)", "neyshabur_2015_code_log10", "neyshabur_2015_code", "baseline-neyshabur-2015"),
     ("Neyshabur 2017 (code form)", "neyshabur_2017_code_log10", "neyshabur_2017_code", "baseline-neyshabur-2017"),
@@ -44,13 +46,13 @@ DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.report",
         description=__doc__.split("\n\n")[0],
         epilog="Example: python -m experiments.report --data-dir ../shared/data/mnist --widths 500 784 "
         "--out results/report --readme README.md; rebuild from committed records: python -m experiments.report "
         "--from-records docs/results/authors-mnist --out results/report --readme README.md",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument(
         "--protocol",

@@ -10,7 +10,6 @@ inside the evidence sentences are typeset with ``sympy.latex`` of the expression
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 import sympy as sp
 
 from ._claim import Claim
-from ._cli import run_cli
+from ._cli import OneLineParser, run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
@@ -304,7 +303,7 @@ def compile_pdf(tex_path: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m theory.docs", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m theory.docs", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="build/docs", help="output directory (default: build/docs)")
     ap.add_argument("--no-pdf", action="store_true", help="write the .tex only, do not compile")
     args = ap.parse_args(argv)

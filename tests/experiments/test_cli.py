@@ -151,6 +151,41 @@ def test_help_documents_every_option():
     assert "default" in proc.stdout
 
 
+@pytest.mark.parametrize(
+    "module, args, message",
+    [
+        (
+            "experiments.bounds",
+            ["--dataset", "mnsit"],
+            "experiments.bounds: argument --dataset: invalid choice: 'mnsit'",
+        ),
+        ("experiments.bounds", ["--widths", "abc"], "experiments.bounds: argument --widths: invalid int value: 'abc'"),
+        ("experiments.report", ["--widths", "abc"], "experiments.report: argument --widths: invalid int value"),
+        ("experiments.certify", ["--seed", "x"], "experiments.certify: argument --seed: invalid int value"),
+        ("experiments.bench", ["--width", "x"], "experiments.bench: argument --width: invalid int value"),
+    ],
+)
+def test_argument_errors_are_one_line_without_the_usage(module, args, message):
+    proc = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == proc.stderr.strip().splitlines()[0] and proc.stderr.startswith(message), proc.stderr
+    assert "usage:" not in proc.stderr
+
+
+def test_help_states_each_default_once():
+    import re
+
+    from experiments.bounds import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    assert "(default: None)" not in text and "(default: False)" not in text
+    # one "(default: ...)" per option: two in a row was the preset's text followed by argparse's "None"
+    assert not re.search(r"\(default:[^()]*(\([^()]*\)[^()]*)*\) \(default:", text), text
+    assert "hidden widths (default: quick 64 128, paper 500 784 1000 1500 2000 2500)" in text
+    assert "(default: quick 40, paper 300)" in text and "(default: quick 10, paper 1)" in text
+    assert "k + 1 trainings (default: 0, in every preset)" in text
+
+
 @pytest.mark.realdata
 def test_real_mnist_short_training(tmp_path, mnist_dir):
     out = tmp_path / "mnist"

@@ -82,3 +82,11 @@ def test_subscripted_names_in_sentences_become_symbols():
     out = evidence_tex(c, "only where lambda_l Gamma_l <= ||A_l||/L; see adversarial_failure")
     assert r"$\lambda_{l}$" in out and r"$\Gamma_{l}$" in out and r"$A_{l}$" in out
     assert r"adversarial\_failure" in out  # a function name stays text
+
+
+def test_argument_errors_are_one_line_without_the_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--bogus"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "theory.docs: unrecognized arguments: --bogus\n"
