@@ -220,7 +220,7 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
     base.pop("protocol", None)
     protocol = PROTOCOLS[proto_name]
     train = dict(PROTOCOL_TRAINING[proto_name])
-    datasets = args.dataset or base["datasets"]
+    datasets = args.dataset if args.dataset is not None else base["datasets"]
     optimizer = args.optimizer or train["optimizer"]
     if args.optimizer and args.optimizer != train["optimizer"]:  # another optimiser than the protocol's
         train.update(lr=1e-3 if args.optimizer == "adam" else 0.02, momentum=None, weight_decay=None)
@@ -232,15 +232,22 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
         weight_decay = 1e-4 if optimizer == "sgd" else 0.0
     if optimizer == "adam" and momentum:
         raise UsageError("--momentum applies to --optimizer sgd only")
-    batch = args.batch_size or (64 if "cifar10" in datasets and proto_name == "authors" else train["batch_size"])
+    if args.batch_size is not None:  # not `or`: 0 is a value (refused below), not "not given"
+        batch = args.batch_size
+    else:
+        batch = 64 if "cifar10" in datasets and proto_name == "authors" else train["batch_size"]
     seeds = args.seeds if args.seeds is not None else [train["seed"]]
+    if args.workers < 0:
+        raise UsageError(f"--workers must be >= 0 (0: the tasks run in this process) (got {args.workers})")
+    if args.scheduler and args.workers:
+        raise UsageError("--scheduler and --workers exclude each other (the scheduler's cluster has its workers)")
     for sd in seeds:
         if not 0 <= sd <= SEED_MAX:
             raise UsageError(f"--seed must be an integer from 0 to {SEED_MAX} (got {sd})")
     return RunSettings(
         datasets=tuple(datasets),
         data_dir=args.data_dir,
-        widths=tuple(args.widths or base["widths"]),
+        widths=tuple(args.widths if args.widths is not None else base["widths"]),
         seeds=tuple(seeds),
         depth=args.depth if args.depth is not None else base["depth"],
         epochs=args.epochs if args.epochs is not None else base["epochs"],

@@ -807,7 +807,7 @@ def _main(args: argparse.Namespace) -> int:
     else:
         if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
             raise ValueError("--data-dir (or MBP_DATA_DIR) must name the MNIST archives")
-        width = args.audit_width or min(args.widths)
+        width = args.audit_width if args.audit_width is not None else min(args.widths)
         if width not in args.widths:
             raise ValueError(f"--audit-width {width} is not one of --widths")
         from . import bounds as bounds_cli

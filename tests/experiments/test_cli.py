@@ -88,6 +88,15 @@ def test_same_seed_same_numbers(tmp_path):
         (["--lr", "-1"], "--lr"),
         (["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"], "train-images-idx3-ubyte.gz"),
         (["--epochs", "0"], "--epochs"),
+        # 0 is a value, not "not given": refused as -1 is (it was silently replaced by the default 64)
+        (["--batch-size", "0"], "--batch-size must be >= 1 (got 0)"),
+        (["--batch-size", "-1"], "--batch-size must be >= 1 (got -1)"),
+        (["--every", "-1"], "--every must be >= 0 (got -1)"),
+        (["--imp-rounds", "-1"], "--imp-rounds must be >= 0 (got -1)"),
+        (["--depth", "0"], "--depth must be >= 2 (got 0)"),
+        (["--threads", "0"], "--threads must be >= 1 (got 0)"),
+        # the message and the check agree: 0 (in this process) is allowed, -1 is not
+        (["--workers", "-1"], "--workers must be >= 0 (0: the tasks run in this process) (got -1)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):

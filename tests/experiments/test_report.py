@@ -155,3 +155,13 @@ def test_epoch_rows_drop_damaged_lines(tmp_path):
     assert [r["epoch"] for r in rows] == ["1", "2"]
     lines = report.epochs_markdown(rows, every=1)
     assert len(lines) == 4 and "| 32 | 2 |" in lines[-1]
+
+
+def test_audit_width_zero_is_refused_not_replaced(tmp_path, capsys):
+    # `--audit-width 0 or min(widths)` silently audited the smallest width
+    rc = report.main(
+        ["--data-dir", str(tmp_path), "--widths", "32", "--audit-width", "0", "--out", str(tmp_path / "r")]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "experiments.report: --audit-width 0 is not one of --widths"
