@@ -63,14 +63,43 @@ class BoundsResult:
     layers: list[dict[str, Any]]
     raw: dict[str, Any] = field(repr=False)
 
+    def note(self, name: str) -> str | None:
+        """Why the bound ``name`` is missing (None in :attr:`bounds_log10`), or what must be said beside its number
+        (a rigorous bound whose margin condition fails is vacuous); None when the number stands as it is."""
+        from ._bounds import RIGOROUS, rigorous_note
+
+        value = self.bounds_log10.get(name)
+        if name in RIGOROUS and value is not None:
+            return rigorous_note(self.raw, name)
+        if value is not None:
+            return None
+        if name.endswith("_measures"):
+            return f"not computed: {self.raw.get('measures_status') or 'measures convention unavailable'}"
+        if name == "theorem_6_2":
+            return "not computed: no lottery-ticket mask given"
+        if name == "true_error":
+            return "not computed: no test_data given"
+        if not self.gamma > 0:
+            return f"not computed: no positive margin ({self.gamma_rule})"
+        return f"not computed ({self.raw.get('bisection_status') or 'see raw'})"
+
     def to_frame(self):
-        """A pandas DataFrame, one row per bound: ``log10``, ``value`` (10**log10) and ``what``."""
+        """A pandas DataFrame, one row per bound: ``log10``, ``value`` (10**log10), ``note`` (why a bound is
+        missing, or that a rigorous one is vacuous: :meth:`note`; empty otherwise) and ``what``."""
         import pandas as pd
 
         rows = []
         for name, what in BOUND_NAMES.items():
             v = self.bounds_log10.get(name)
-            rows.append({"bound": name, "log10": v, "value": None if v is None else 10.0**v, "what": what})
+            rows.append(
+                {
+                    "bound": name,
+                    "log10": v,
+                    "value": None if v is None else 10.0**v,
+                    "note": self.note(name) or "",
+                    "what": what,
+                }
+            )
         return pd.DataFrame(rows).set_index("bound")
 
     def to_json(self, **kwargs: Any) -> str:

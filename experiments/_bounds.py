@@ -357,6 +357,7 @@ def compute_bounds(
         for key in ("theorem_5_2_log10", "lemma_d_1_log10", "theorem_5_2_gap_log10", "lemma_d_1_gap_log10"):
             out[key] = None
         out["theorem_5_2_margin_condition_met"] = False
+        out["lemma_d_1_margin_condition_met"] = False
     if error_curve and d_used:
         out["pruning_error_vs_d"] = pruning_error_curve(
             weights, [lay["psi"] for lay in layers], d_used, seed, prune_diagonal, path=path
@@ -449,6 +450,7 @@ def _rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma,
     return {
         "theorem_5_2_required_margin": required,
         "theorem_5_2_margin_condition_met": bool(required <= gamma),
+        "lemma_d_1_margin_condition_met": bool(required <= gamma),  # Theorem D.1 asks for the same margin
         "rounding_rho_valid": rho_ok,
         "rounding_levels": levels,
         "theorem_5_2_gap_log10": _log10(gap_52),
@@ -456,6 +458,33 @@ def _rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma,
         "lemma_d_1_gap_log10": _log10(gap_d1),
         "lemma_d_1_log10": _log10(rhat_required + gap_d1),
     }
+
+
+#: the rigorous bounds whose margin condition (Theorem 5.2's required margin <= gamma) a record flags
+RIGOROUS = ("theorem_5_2", "lemma_d_1")
+
+
+def rigorous_note(record: dict, name: str) -> str | None:
+    """What a reader must be told beside the rigorous bound ``name`` (``"theorem_5_2"`` or ``"lemma_d_1"``) of a
+    record of :func:`compute_bounds`, or None when its number stands as it is.
+
+    When the margin the theorem requires exceeds the margin gamma the network has, the bound is evaluated at the
+    required margin, where the empirical margin loss is (nearly always) 1: ``vacuous: needs margin R, has G``
+    (or, in the rare case that it still comes out below 1, that it was evaluated at the required margin).  A
+    value above 1 with the condition met: ``vacuous: above 1``.  Records written before Lemma D.1 had its own
+    flag use Theorem 5.2's (the same condition)."""
+    value = record.get(f"{name}_log10")
+    if value is None:
+        return None
+    met = record.get(f"{name}_margin_condition_met", record.get("theorem_5_2_margin_condition_met"))
+    required, gamma = record.get("theorem_5_2_required_margin"), record.get("gamma")
+    if met is False and required is not None and gamma is not None:
+        if value >= 0:
+            return f"vacuous: needs margin {required:.2g}, has {gamma:.3g}"
+        return f"margin condition fails (needs {required:.2g}, has {gamma:.3g}): evaluated at the required margin"
+    if value >= 0:
+        return "vacuous: above 1"
+    return None
 
 
 #: the pruning strengths of the "pruning error vs d" curve (d* is added)

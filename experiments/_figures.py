@@ -40,6 +40,13 @@ def _num(v):
         return None
 
 
+def _fails_margin(record: dict, name: str) -> bool:
+    """True for a rigorous bound (Theorem 5.2, Lemma D.1) whose margin condition fails in ``record``."""
+    from ._bounds import RIGOROUS, rigorous_note
+
+    return name in RIGOROUS and (rigorous_note(record, name) or "").startswith(("vacuous: needs", "margin condition"))
+
+
 def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path]:
     """bounds_vs_width, bound_vs_epoch, sparsity_and_pruning_error and pruning_error_vs_d (PNG and PDF) for the
     records of a run (log10 axes as labelled; values that could not be computed are left out)."""
@@ -51,9 +58,21 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     for ds in sorted({r["dataset"] for r in records}):
         recs = sorted((r for r in records if r["dataset"] == ds), key=lambda r: (r["width"], r.get("seed", 0)))
         for key, label in BOUND_KEYS:
-            by_width = [(r["width"], _num(r.get(key))) for r in recs if _num(r.get(key)) is not None]
-            if by_width:
-                ax.plot([p[0] for p in by_width], [p[1] for p in by_width], marker="o", ls="", label=f"{label} ({ds})")
+            name = key.removesuffix("_log10")
+            pts = [(r["width"], _num(r.get(key)), _fails_margin(r, name)) for r in recs if _num(r.get(key)) is not None]
+            ok = [p for p in pts if not p[2]]
+            if ok:
+                ax.plot([p[0] for p in ok], [p[1] for p in ok], marker="o", ls="", label=f"{label} ({ds})")
+            vacuous = [p for p in pts if p[2]]
+            if vacuous:  # hollow: the theorem's margin condition fails, the bound is vacuous
+                ax.plot(
+                    [p[0] for p in vacuous],
+                    [p[1] for p in vacuous],
+                    marker="o",
+                    mfc="none",
+                    ls="",
+                    label=f"{label} ({ds}; vacuous: margin condition fails)",
+                )
     ax.set_xlabel("hidden width h")
     ax.set_ylabel("log10 bound")
     ax.set_title("Bounds vs width")

@@ -352,7 +352,10 @@ EPOCH_KEYS = (
     "bartlett_2017_code_log10",
     "ours_paper_compatible_log10",
     "theorem_5_2_log10",
+    "theorem_5_2_margin_condition_met",
     "lemma_d_1_log10",
+    "lemma_d_1_margin_condition_met",
+    "theorem_5_2_required_margin",
     "neyshabur_2015_measures_log10",
     "bartlett_2017_measures_log10",
     "neyshabur_2018_measures_log10",
@@ -572,6 +575,25 @@ def _fmt(v: Any, spec: str = ".2f") -> str:
     return format(v, spec)
 
 
+def _bound_cell(rec: dict, key: str) -> str:
+    """A log10 bound as printed for people: the number, and beside a rigorous bound why it is vacuous."""
+    from ._bounds import RIGOROUS, rigorous_note
+
+    text = _fmt(rec.get(key))
+    name = key.removesuffix("_log10")
+    note = rigorous_note(rec, name) if name in RIGOROUS else None
+    return f"{text} ({note})" if note else text
+
+
+def _condition_cell(rec: dict) -> str:
+    """Theorem 5.2's margin condition for people: yes / no, with the margin needed and the margin there."""
+    required, gamma = rec.get("theorem_5_2_required_margin"), rec.get("gamma")
+    if required is None or gamma is None:
+        return "n/a (no rigorous bound)"
+    met = rec.get("theorem_5_2_margin_condition_met")
+    return f"{'yes' if met else 'no'} (needs {required:.3g}, has {gamma:.3g})"
+
+
 def table_markdown(records: list[dict], s: RunSettings) -> str:
     """table.md: per dataset, the paper's rows with the paper's value beside ours (both log10; the paper prints
     natural logs, converted here, see experiments._paper) and the measures behind them."""
@@ -593,7 +615,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
         cols: dict[str, list[str]] = {}
         for r in recs:
             name = f"h={r['width']}" + (f" s={r['seed']}" if len(s.seeds) > 1 else "")
-            cols[f"{name} ours"] = [_fmt(r.get(key)) for _, key, _ in TABLE_ROWS]
+            cols[f"{name} ours"] = [_bound_cell(r, key) for _, key, _ in TABLE_ROWS]
             cols[f"{name} paper"] = [
                 _fmt(paper_value(dataset, pk, r["width"]))
                 if pk and paper_value(dataset, pk, r["width"]) is not None
@@ -614,7 +636,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
             "survivors / expected": [
                 f"{r.get('survivors')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
             ],
-            "Thm 5.2 margin condition met": [r.get("theorem_5_2_margin_condition_met") for r in recs],
+            "Thm 5.2 / Lemma D.1 margin condition met": [_condition_cell(r) for r in recs],
             "IMP ticket: Theorem 6.2 (log10)": [
                 _fmt(r["imp"]["theorem_6_2_log10"]) if "imp" in r else "n/a" for r in recs
             ],
@@ -667,7 +689,7 @@ def _print_record(rec: dict, seconds: float) -> None:
     print(
         f"  {rec['task']}: test error {_fmt(rec.get('test_error'), '.4f')} (pruned "
         f"{_fmt(rec.get('pruned_test_error'), '.4f')}), log10 bounds: ours {_fmt(rec.get('ours_paper_compatible_log10'))}, "
-        f"Bartlett(code) {_fmt(rec.get('bartlett_2017_code_log10'))}, Thm 5.2 {_fmt(rec.get('theorem_5_2_log10'))} "
+        f"Bartlett(code) {_fmt(rec.get('bartlett_2017_code_log10'))}, Thm 5.2 {_bound_cell(rec, 'theorem_5_2_log10')} "
         f"[{seconds:.0f} s]",
         flush=True,
     )

@@ -160,6 +160,53 @@ def test_help_documents_every_option():
     assert "default" in proc.stdout
 
 
+def _record(**changes):
+    """A summary record as run_task writes it (the keys table.md and the progress line read)."""
+    rec = {
+        "task": "digits/width-32/seed-0",
+        "dataset": "digits",
+        "width": 32,
+        "seed": 0,
+        "gamma": 3.75,
+        "gamma_rule": "minimum training margin",
+        "epochs_trained": 8,
+        "stopped_by": "epochs",
+        "test_error": 0.05,
+        "pruned_test_error": 0.06,
+        "ours_paper_compatible_log10": 0.87,
+        "bartlett_2017_code_log10": 2.84,
+        "theorem_5_2_log10": 1.67,
+        "lemma_d_1_log10": 0.73,
+        "theorem_5_2_required_margin": 6500.0,
+        "theorem_5_2_margin_condition_met": False,
+        "lemma_d_1_margin_condition_met": False,
+    }
+    return {**rec, **changes}
+
+
+def test_a_vacuous_rigorous_bound_says_so_in_every_human_facing_place(capsys):
+    from experiments._settings import RunSettings
+    from experiments.bounds import _print_record, table_markdown
+
+    _print_record(_record(), 1.0)
+    line = capsys.readouterr().out
+    assert "Thm 5.2 1.67 (vacuous: needs margin 6.5e+03, has 3.75)" in line
+    table = table_markdown([_record()], RunSettings(widths=(32,)))
+    assert "1.67 (vacuous: needs margin 6.5e+03, has 3.75)" in table
+    assert "0.73 (vacuous: needs margin 6.5e+03, has 3.75)" in table  # Lemma D.1: the same condition
+    assert "| no (needs 6.5e+03, has 3.75)" in table
+    # the condition met and the bound below 1: the number alone
+    met = _record(
+        theorem_5_2_log10=-0.5,
+        lemma_d_1_log10=-0.7,
+        theorem_5_2_required_margin=1.0,
+        theorem_5_2_margin_condition_met=True,
+        lemma_d_1_margin_condition_met=True,
+    )
+    table = table_markdown([met], RunSettings(widths=(32,)))
+    assert "vacuous" not in table and "| yes (needs 1, has 3.75)" in table
+
+
 @pytest.mark.parametrize(
     "module, args, message",
     [

@@ -120,6 +120,21 @@ def test_result_is_typed_and_exports(trained):
     assert len(back["layers"]) == 3 and back["layers"][0]["d1"] == 32
 
 
+def test_frame_says_why_a_bound_is_missing_or_vacuous(trained):
+    model, _, td, _ = trained
+    res = experiments.evaluate(model, (td.x_train, td.y_train))  # no init_model, no test_data, no mask
+    frame = res.to_frame()
+    assert "note" in frame.columns
+    for name in ("neyshabur_2015_measures", "neyshabur_2018_measures", "bartlett_2017_measures"):
+        assert frame.loc[name, "note"] == "not computed: no initial weights W0 (reference matrices) given", name
+    assert frame.loc["theorem_6_2", "note"] == "not computed: no lottery-ticket mask given"
+    assert frame.loc["true_error", "note"] == "not computed: no test_data given"
+    assert not res.raw["theorem_5_2_margin_condition_met"]  # a small trained MLP: the required margin is huge
+    assert frame.loc["theorem_5_2", "note"].startswith("vacuous: needs margin ")
+    assert frame.loc["lemma_d_1", "note"].startswith("vacuous: needs margin ")
+    assert frame.loc["ours_paper_compatible", "note"] == ""
+
+
 @pytest.mark.parametrize(
     "bad, match",
     [
