@@ -273,22 +273,28 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         if init is not None and [w.shape for w in init] != [w.shape for w in ws]:
             raise NetworkError(f"the initial weights in {args.init_checkpoint} do not have the network's shapes")
         td = task_data(data, s.protocol.split, seed)
-        from ._evaluate import network_bounds
+        from ._bounds import NoMarginError
+        from ._evaluate import network_bounds, network_without_bounds
 
-        res = network_bounds(
-            ws,
-            bs,
-            init,
-            td.x_train,
-            td.y_train,
-            td.x_test,
-            td.y_test,
-            protocol=s.protocol,
-            delta=s.delta,
-            seed=seed,
-            prune_diagonal=s.prune_diagonal,
-            error_curve=True,
-        )
+        try:
+            res = network_bounds(
+                ws,
+                bs,
+                init,
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                protocol=s.protocol,
+                delta=s.delta,
+                seed=seed,
+                prune_diagonal=s.prune_diagonal,
+                error_curve=True,
+            )
+        except NoMarginError as exc:  # recorded without bounds, with the reason (no advice to train: not ours)
+            res = network_without_bounds(
+                ws, bs, td.x_train, td.y_train, td.x_test, td.y_test, str(exc), protocol=s.protocol
+            )
     except (NetworkError, DataError, UsageError, ValueError) as exc:
         print(f"experiments.bounds: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
         return 2

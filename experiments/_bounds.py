@@ -102,13 +102,20 @@ def _log10_plus(a: float, log10_b: float) -> float:
     return big + math.log10(1.0 + 10.0 ** (small - big))
 
 
+class NoMarginError(ValueError):
+    """No positive margin is left to bound with (toolkit protocol: more than 10% of the training points are
+    misclassified).  The message says what the network does, not what to do about it: the caller knows whether
+    the network was trained here (train longer) or elsewhere."""
+
+
 def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tuple[float, str]:
     """The margin gamma the baselines use (same units as the logits), with the rule that chose it.
 
     Both protocols take the minimum training margin when it is positive (the authors' code).  When it is <= 0
-    (the network misclassifies a training point): the toolkit uses the 10th percentile (ValueError when that is
-    <= 0 too: more than 10% misclassified); the released code sets gamma = 0, so every margin bound is infinite
-    and the caller reports them as not computable.  Raises ValueError for NaN margins (non-finite outputs)."""
+    (the network misclassifies a training point): the toolkit uses the 10th percentile (:class:`NoMarginError`,
+    a ValueError, when that is <= 0 too: more than 10% misclassified); the released code sets gamma = 0, so every
+    margin bound is infinite and the caller reports them as not computable.  Raises ValueError for NaN margins
+    (non-finite outputs)."""
     values = np.asarray(train_margins, dtype=float)
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise ValueError("the training margins are not finite (the network's outputs are NaN or infinite)")
@@ -119,9 +126,10 @@ def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tup
         return 0.0, "minimum training margin <= 0: the released code sets gamma = 0 (every margin bound infinite)"
     q = float(np.quantile(values, 0.1))
     if q <= 0:
-        raise ValueError(
-            "the network misclassifies more than 10% of its training set, so no positive margin "
-            "is left to bound with: train longer (--epochs) or with another --lr"
+        wrong = float(np.mean(values <= 0))
+        raise NoMarginError(
+            f"the network misclassifies {wrong:.1%} of its training points (more than 10%), so no positive margin "
+            "is left to bound with"
         )
     return q, "10th percentile of training margins (the minimum is <= 0)"
 

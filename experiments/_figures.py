@@ -49,7 +49,8 @@ def _fails_margin(record: dict, name: str) -> bool:
 
 def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path]:
     """bounds_vs_width, bound_vs_epoch, sparsity_and_pruning_error and pruning_error_vs_d (PNG and PDF) for the
-    records of a run (log10 axes as labelled; values that could not be computed are left out)."""
+    records of a run (log10 axes as labelled; values that could not be computed are left out, and a figure with
+    nothing to show is not written)."""
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     if not records:
@@ -76,8 +77,11 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     ax.set_xlabel("hidden width h")
     ax.set_ylabel("log10 bound")
     ax.set_title("Bounds vs width")
-    ax.legend(fontsize=6)
-    paths += _save(fig, out, "bounds_vs_width")
+    if ax.lines:  # no figure of nothing (every task without bounds)
+        ax.legend(fontsize=6)
+        paths += _save(fig, out, "bounds_vs_width")
+    else:
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     series = sorted({(str(r.get("dataset")), str(r.get("width")), str(r.get("seed"))) for r in rows})
@@ -94,12 +98,17 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     ax.set_xlabel("epoch")
     ax.set_ylabel("log10")
     ax.set_title("Bound and true error vs epoch")
-    if ax.lines:
+    if ax.lines:  # no empty figure (a network read with --checkpoint has no epochs here)
         ax.legend(fontsize=6)
-    paths += _save(fig, out, "bound_vs_epoch")
+        paths += _save(fig, out, "bound_vs_epoch")
+    else:
+        plt.close(fig)
 
+    with_layers = [r for r in records if any("expected_survivors" in lay for lay in r.get("layers", []))]
+    if not with_layers:  # nothing was pruned (every task without bounds)
+        return paths
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for r in records:
+    for r in with_layers:
         lays = [lay for lay in r["layers"] if "expected_survivors" in lay and "gamma_latala_C1" in lay]
         if not lays:
             continue

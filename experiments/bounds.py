@@ -376,8 +376,9 @@ def run_task(
     messages."""
     import torch
 
+    from ._bounds import NoMarginError
     from ._data import load_dataset
-    from ._evaluate import network_bounds
+    from ._evaluate import network_bounds, network_without_bounds
     from ._model import linear_layers
     from ._run import task_data, task_dir, train_task
 
@@ -395,22 +396,37 @@ def run_task(
 
     init_holder: dict[str, Any] = {}
 
-    def bounds_of(ws, bs, curve: bool = False) -> dict:
-        res = network_bounds(
-            ws,
-            bs,
-            init_holder.get("init"),
-            td.x_train,
-            td.y_train,
-            td.x_test,
-            td.y_test,
-            protocol=s.protocol,
-            delta=s.delta,
-            seed=task.seed,
-            prune_diagonal=s.prune_diagonal,
-            error_curve=curve,
-            device="cpu",
-        )
+    def bounds_of(ws, bs, curve: bool = False, final: bool = False) -> dict:
+        try:
+            res = network_bounds(
+                ws,
+                bs,
+                init_holder.get("init"),
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                protocol=s.protocol,
+                delta=s.delta,
+                seed=task.seed,
+                prune_diagonal=s.prune_diagonal,
+                error_curve=curve,
+                device="cpu",
+            )
+        except NoMarginError as exc:
+            if not final:
+                raise
+            # the trained network is recorded without bounds, with the reason; the sweep goes on
+            res = network_without_bounds(
+                ws,
+                bs,
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                f"{exc}: train longer (--epochs) or with another --lr",
+                protocol=s.protocol,
+            )
         if len(td.y_val):
             from ._measures import margin_loss, margins
 
@@ -457,7 +473,7 @@ def run_task(
                     row.update(epoch_bounds(e, ws, bs))
     t0 = time.perf_counter()
     ws, bs = arrays(model.cpu())
-    final = bounds_of(ws, bs, curve=True)
+    final = bounds_of(ws, bs, curve=True, final=True)
     t_bounds = time.perf_counter() - t0
     if history:
         history[-1].update({k: final.get(k) for k in EPOCH_KEYS})
@@ -504,7 +520,7 @@ def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: b
 
     import theory
 
-    from ._bounds import FALLBACK_LEVELS, SKETCH_CONSTANT, choose_gamma
+    from ._bounds import FALLBACK_LEVELS, SKETCH_CONSTANT, NoMarginError, choose_gamma
     from ._imp import iterative_magnitude_pruning
     from ._measures import margin_loss, margins
     from ._model import make_mlp
@@ -528,13 +544,25 @@ def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: b
     model = model.cpu()
     tie = s.protocol.tie_is_error
     tr_margins = margins(evaluate(model, td.x_train, td.y_train)["logits"], td.y_train)
-    gamma, rule = choose_gamma(tr_margins, s.protocol)
     nonzeros = int(sum(int(mk.sum()) for mk in masks))
+    test_err = evaluate(model, td.x_test, td.y_test, tie_is_error=tie)["error"]
+    try:
+        gamma, rule = choose_gamma(tr_margins, s.protocol)
+    except NoMarginError as exc:  # the ticket is recorded without its bound, with the reason
+        return {
+            "rounds": s.imp_rounds,
+            "fraction": s.imp_fraction,
+            "nonzeros": nonzeros,
+            "dense_weights": int(sum(mk.numel() for mk in masks)),
+            "test_error": test_err,
+            "theorem_6_2_log10": None,
+            "not_computed": f"{exc} (the lottery ticket)",
+            "history": hist,
+        }
     gap = theory.theorem_6_2_gap_from_nonzeros(
         q_nnz=nonzeros, p=max(td.input_dim, task.width), c_m=SKETCH_CONSTANT, r=FALLBACK_LEVELS, m=td.m, delta=s.delta
     )
     bound = margin_loss(tr_margins, gamma, tie) + gap
-    test_err = evaluate(model, td.x_test, td.y_test, tie_is_error=tie)["error"]
     return {
         "rounds": s.imp_rounds,
         "fraction": s.imp_fraction,
@@ -634,13 +662,15 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
                 f"{_fmt(r.get('test_error'), '.4f')} / {_fmt(r.get('pruned_test_error'), '.4f')}" for r in recs
             ],
             "survivors / expected": [
-                f"{r.get('survivors')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
+                f"{_fmt(r.get('survivors'), 'd')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
             ],
             "Thm 5.2 / Lemma D.1 margin condition met": [_condition_cell(r) for r in recs],
             "IMP ticket: Theorem 6.2 (log10)": [
-                _fmt(r["imp"]["theorem_6_2_log10"]) if "imp" in r else "n/a" for r in recs
+                _fmt(r["imp"].get("theorem_6_2_log10")) if "imp" in r else "n/a" for r in recs
             ],
         }
+        if any(r.get("bounds_not_computed") for r in recs):
+            measures["bounds not computed because"] = [r.get("bounds_not_computed") or "" for r in recs]
         mframe = pd.DataFrame(measures, index=[f"h={r['width']} s={r['seed']}" for r in recs]).T
         mframe.index.name = "measure"
         parts += ["", f"## {dataset}", "", frame.to_markdown(), "", mframe.to_markdown()]
@@ -686,6 +716,13 @@ def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
 
 
 def _print_record(rec: dict, seconds: float) -> None:
+    if rec.get("bounds_not_computed"):
+        print(
+            f"  {rec['task']}: test error {_fmt(rec.get('test_error'), '.4f')}, training error "
+            f"{_fmt(rec.get('train_error'), '.4f')}; bounds n/a: {rec['bounds_not_computed']} [{seconds:.0f} s]",
+            flush=True,
+        )
+        return
     print(
         f"  {rec['task']}: test error {_fmt(rec.get('test_error'), '.4f')} (pruned "
         f"{_fmt(rec.get('pruned_test_error'), '.4f')}), log10 bounds: ours {_fmt(rec.get('ours_paper_compatible_log10'))}, "
@@ -768,6 +805,15 @@ def _main(args: argparse.Namespace) -> int:
             todo.append(t)
     # keep records of tasks not asked for this time (another sweep into the same folder)
     kept = {k: v for k, v in previous.items() if k not in {t.key for t in tasks}}
+
+    def failed(exc: Exception, key: str | None = None) -> int:
+        msg = " ".join(str(exc).split())
+        where = f"{key}: " if key and not msg.startswith(key) else ""
+        print(f"experiments.bounds: {where}{msg}", file=sys.stderr)
+        if records:
+            write_outputs(out, list({**kept, **records}.values()), s)
+        return 2
+
     try:
         if args.scheduler or args.workers:
             from ._sweep import run_distributed
@@ -781,19 +827,24 @@ def _main(args: argparse.Namespace) -> int:
         else:
             for t in todo:
                 t0 = time.perf_counter()
-                rec = run_task(t, s, out, args.resume, not args.no_progress, args.keep_epoch_weights)
+                try:
+                    rec = run_task(t, s, out, args.resume, not args.no_progress, args.keep_epoch_weights)
+                except (UsageError, DataError, CheckpointError, ValueError) as exc:
+                    return failed(exc, t.key)  # the line names the task that failed
                 records[t.key] = rec
                 write_outputs(out, list({**kept, **records}.values()), s)  # after every task: nothing finished is lost
                 _print_record(rec, time.perf_counter() - t0)
     except (UsageError, DataError, CheckpointError, ValueError) as exc:
-        msg = str(exc).replace("\n", " ")
-        print(f"experiments.bounds: {msg}", file=sys.stderr)
-        if records:
-            write_outputs(out, list({**kept, **records}.values()), s)
-        return 2
+        return failed(exc)
     ordered = [records[t.key] for t in tasks if t.key in records] + list(kept.values())
     written = write_outputs(out, ordered, s)
     print("wrote " + ", ".join(str(p) for p in written))
+    unbounded = [r["task"] for r in ordered if r.get("bounds_not_computed")]
+    if unbounded:
+        print(
+            f"{len(unbounded)} of {len(ordered)} task(s) without bounds (reason on their line above and in "
+            f"summary.json, 'bounds_not_computed'): {', '.join(unbounded)}"
+        )
     if args.preset == "quick" and s.datasets == ("digits",):
         print(
             "The paper's setting: python -m experiments.bounds --preset paper --data-dir DIR "

@@ -532,12 +532,12 @@ def headline(
         out += ["", f"Same protocol, {sweep_label(summ)} (`{folder}`): {runs}."]
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
-    if req:
+    gammas = [r["gamma"] for r in recs if r.get("gamma") is not None]  # a network without bounds has none
+    if req and gammas:
         out += [
             "",
             f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
-            f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
-            f"{max(r['gamma'] for r in recs):.3g})"
+            f"{min(req):.3g} to {max(req):.3g}, training margins {min(gammas):.3g} to {max(gammas):.3g})"
             + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else "."),
         ]
     search = next((d for d in differences if d["place"] == "search for the pruning strength"), None)

@@ -24,6 +24,18 @@ def test_choose_gamma():
         choose_gamma(np.linspace(-1, 0.1, 10))
 
 
+def test_no_margin_is_its_own_error_and_gives_no_advice():
+    from experiments._bounds import NoMarginError
+
+    with pytest.raises(NoMarginError) as info:
+        choose_gamma(np.r_[-np.ones(3), np.ones(7)])
+    # the network may have been trained elsewhere (--checkpoint, experiments.evaluate): no "train longer (--epochs)"
+    assert str(info.value) == (
+        "the network misclassifies 30.0% of its training points (more than 10%), so no positive margin is left to "
+        "bound with"
+    )
+
+
 def test_pruning_is_monotone_in_d_with_common_random_numbers():
     w = [np.random.default_rng(0).normal(size=(30, 20))]
     masks = [prune_network(w, d, seed=1)[0] != 0 for d in (0.1, 1.0, 5.0)]

@@ -160,6 +160,27 @@ def test_help_documents_every_option():
     assert "default" in proc.stdout
 
 
+def test_a_network_without_a_margin_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
+    """Width 4 misclassifies more than 10% of digits after 6 epochs: its task is kept with n/a bounds and the
+    reason, named by its task key; width 32 is bounded as usual; every output is written (exit 0)."""
+    out = tmp_path / "run"
+    args = ["--widths", "32", "4", "--depth", "2", "--epochs", "6", "--lr", "0.01", "--every", "0"]
+    assert main(args + ["--no-progress", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    recs = {r["task"]: r for r in json.loads((out / "summary.json").read_text())["records"]}
+    bad, good = recs["digits/width-4/seed-0"], recs["digits/width-32/seed-0"]
+    assert "more than 10%" in bad["bounds_not_computed"] and "train longer (--epochs)" in bad["bounds_not_computed"]
+    assert bad["train_error"] > 0.1 and bad["test_error"] is not None
+    for key in BOUND_KEYS:
+        assert bad[key] is None, key
+        assert math.isfinite(good[key]), key
+    assert "bounds_not_computed" not in good
+    assert "digits/width-4/seed-0: test error" in printed and "bounds n/a: the network misclassifies" in printed
+    assert "1 of 2 task(s) without bounds" in printed
+    table = (out / "table.md").read_text()
+    assert "bounds not computed because" in table and "(bounds not computed)" in table
+
+
 def _record(**changes):
     """A summary record as run_task writes it (the keys table.md and the progress line read)."""
     rec = {

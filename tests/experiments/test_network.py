@@ -191,3 +191,14 @@ def test_cli_conv_truncated_and_width_mismatch_are_one_line(trained, tmp_path):
         assert proc.returncode == 2, proc.stderr
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "Traceback" not in proc.stderr and text in lines[0], proc.stderr
+
+
+def test_cli_checkpoint_without_a_margin_is_recorded_without_training_advice(tmp_path):
+    torch.manual_seed(0)
+    untrained = tmp_path / "untrained.pt"
+    torch.save(nn.Sequential(nn.Linear(64, 8), nn.ReLU(), nn.Linear(8, 10)).state_dict(), untrained)
+    proc = _cli(["--checkpoint", str(untrained)], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "bounds n/a: the network misclassifies" in proc.stdout and "--epochs" not in proc.stdout + proc.stderr
+    rec = json.loads((tmp_path / "o" / "summary.json").read_text())["records"][0]
+    assert "more than 10%" in rec["bounds_not_computed"] and rec["ours_paper_compatible_log10"] is None
