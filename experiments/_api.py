@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -247,7 +248,7 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
 
     from . import bounds as cli
     from ._data import DataError, load_dataset
-    from ._network import weights_and_biases
+    from ._network import read_network, weights_and_biases
     from ._run import task_data
 
     if len(s.datasets) != 1 or len(s.seeds) != 1:
@@ -257,7 +258,7 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         return 2
     dataset, seed = s.datasets[0], s.seeds[0]
     try:
-        ws, bs, init = weights_and_biases(args.checkpoint)
+        ws, bs, init, training = read_network(args.checkpoint)
         if args.init_checkpoint:
             init, _ = weights_and_biases(args.init_checkpoint)[:2]
         data = load_dataset(dataset, s.data_dir, preprocessing=s.protocol.preprocessing)
@@ -272,6 +273,21 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
             )
         if init is not None and [w.shape for w in init] != [w.shape for w in ws]:
             raise NetworkError(f"the initial weights in {args.init_checkpoint} do not have the network's shapes")
+        hidden = [int(w.shape[0]) for w in ws[:-1]]
+        network = {
+            "checkpoint": str(args.checkpoint),
+            "init_checkpoint": str(args.init_checkpoint) if args.init_checkpoint else None,
+            "depth": len(ws),
+            "widths": hidden,
+            "training": cli.TRAINED_ELSEWHERE if training is None else _training_said(training),
+        }
+        print(
+            f"experiments.bounds: the network in {args.checkpoint} (depth {len(ws)}, hidden widths "
+            f"{' '.join(map(str, hidden)) or 'none'}; {network['training']}) on {dataset}, protocol "
+            f"{s.protocol.name}, seed {seed}; results in {out}/",
+            flush=True,
+        )
+        t0 = time.perf_counter()
         td = task_data(data, s.protocol.split, seed)
         from ._bounds import NoMarginError
         from ._evaluate import network_bounds, network_without_bounds
@@ -296,9 +312,9 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
                 ws, bs, td.x_train, td.y_train, td.x_test, td.y_test, str(exc), protocol=s.protocol
             )
     except (NetworkError, DataError, UsageError, ValueError) as exc:
-        print(f"experiments.bounds: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
+        print(f"experiments.bounds: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    width = int(max(w.shape[0] for w in ws[:-1])) if len(ws) > 1 else int(ws[0].shape[0])
+    width = max(hidden) if hidden else 0  # a single Linear layer has no hidden width
     record = {
         "task": f"{dataset}/checkpoint-{Path(args.checkpoint).name}/seed-{seed}",
         "identity": {"checkpoint": str(Path(args.checkpoint).resolve()), "dataset": dataset, "seed": seed},
@@ -306,12 +322,20 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         "seed": seed,
         "dataset": dataset,
         "protocol": s.protocol.name,
-        "checkpoint": str(args.checkpoint),
+        **network,
+        "training_settings": training,  # None: not known (trained elsewhere)
+        "epochs_trained": None if training is None else training.get("epochs"),
         "m": td.m,
         **res,
-        "epochs": [],
     }
-    written = cli.write_outputs(out, [record], s.replace(widths=(width,)))
-    cli._print_record(record, 0.0)
+    written = cli.write_outputs(out, [record], s.replace(widths=(max(width, 1),)), network)
+    cli._print_record(record, time.perf_counter() - t0)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _training_said(training: dict[str, Any]) -> str:
+    """How the toolkit's own checkpoint says its network was trained (the identity of the run that wrote it)."""
+    keys = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "seed")
+    said = ", ".join(f"{k.replace('_', ' ')} {training[k]}" for k in keys if k in training)
+    return f"trained by this toolkit for {training.get('epochs')} epochs ({said}), as its file records"

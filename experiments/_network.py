@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MLPSpec", "NetworkError", "extract_mlp", "load_network_file", "weights_and_biases"]
+__all__ = ["MLPSpec", "NetworkError", "extract_mlp", "load_network_file", "read_network", "weights_and_biases"]
 
 
 class NetworkError(ValueError):
@@ -240,11 +240,21 @@ def weights_and_biases(
 ) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray] | None]:
     """(weights, biases, W0) of a network file; W0 (the initial weights) comes with the toolkit's own
     checkpoints (``init``), else None."""
+    ws, bs, init, _ = read_network(path, spec)
+    return ws, bs, init
+
+
+def read_network(
+    path: str | Path, spec: MLPSpec | None = None
+) -> tuple[list[np.ndarray], list[np.ndarray | None], list[np.ndarray] | None, dict[str, Any] | None]:
+    """:func:`weights_and_biases` plus what the file says of the network's training: for the toolkit's own
+    checkpoints ``{"epochs": N, **identity}`` (the settings of the run that wrote it), else None (not known)."""
     obj = load_network_file(path)
-    init = None
-    if isinstance(obj, Mapping) and obj.get("format", "").startswith("mbp-bounds/checkpoint"):
+    if isinstance(obj, Mapping) and str(obj.get("format", "")).startswith("mbp-bounds/checkpoint"):
         ws, bs = extract_mlp(obj["model"], spec)
         init, _ = extract_mlp(obj["init"], spec)
-        return ws, bs, init
+        identity = obj.get("identity")
+        training = {"epochs": obj.get("epoch"), **(identity if isinstance(identity, Mapping) else {})}
+        return ws, bs, init, training
     ws, bs = extract_mlp(obj, spec)
-    return ws, bs, init
+    return ws, bs, None, None

@@ -117,8 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument(
         "--until",
         choices=("epochs", "positive-margin"),
-        default="epochs",
-        help="stop after --epochs, or as soon as every training point has a positive margin",
+        default=None,
+        help="stop after --epochs, or as soon as every training point has a positive margin (default: epochs)",
     )
     ap.add_argument(
         "--every",
@@ -210,6 +210,48 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue from the checkpoints and results in --out")
     ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     return ap
+
+
+#: options that say how to train or sweep, so that cannot apply to a network read with --checkpoint (trained
+#: elsewhere): (attribute, option); each is refused when given
+TRAINING_OPTIONS = (
+    ("widths", "--widths"),
+    ("depth", "--depth"),
+    ("epochs", "--epochs"),
+    ("until", "--until"),
+    ("every", "--every"),
+    ("optimizer", "--optimizer"),
+    ("lr", "--lr"),
+    ("momentum", "--momentum"),
+    ("weight_decay", "--weight-decay"),
+    ("batch_size", "--batch-size"),
+    ("imp_rounds", "--imp-rounds"),
+)
+
+
+def check_checkpoint_options(args: argparse.Namespace) -> None:
+    """With ``--checkpoint``, refuse (UsageError, one line) every option that cannot apply to a network trained
+    elsewhere; without it, refuse ``--init-checkpoint``."""
+    if not args.checkpoint:
+        if args.init_checkpoint:
+            raise UsageError("--init-checkpoint gives the initial weights of a --checkpoint network: give --checkpoint")
+        return
+    given = [opt for attr, opt in TRAINING_OPTIONS if getattr(args, attr) is not None]
+    if args.seeds is not None and len(args.seeds) > 1:
+        given.append("--seeds with more than one seed")
+    for flag, opt in (
+        (args.keep_epoch_weights, "--keep-epoch-weights"),
+        (args.resume, "--resume"),
+        (args.workers, "--workers"),
+        (args.scheduler, "--scheduler"),
+    ):
+        if flag:
+            given.append(opt)
+    if given:
+        raise UsageError(
+            f"--checkpoint evaluates one network trained elsewhere: {', '.join(given)} cannot apply to it (its "
+            "depth and widths come from the file; --dataset, --seed, --protocol, --delta and --prune-diagonal apply)"
+        )
 
 
 def settings_from(args: argparse.Namespace) -> RunSettings:
@@ -613,6 +655,14 @@ def _bound_cell(rec: dict, key: str) -> str:
     return f"{text} ({note})" if note else text
 
 
+def _epochs_cell(rec: dict) -> str:
+    if rec.get("checkpoint"):  # read with --checkpoint: trained elsewhere, or by the toolkit as its file says
+        if rec.get("epochs_trained") is None:
+            return "n/a (trained elsewhere)"
+        return f"{rec['epochs_trained']} (as its file records)"
+    return f"{rec.get('epochs_trained')} ({rec.get('stopped_by')})"
+
+
 def _condition_cell(rec: dict) -> str:
     """Theorem 5.2's margin condition for people: yes / no, with the margin needed and the margin there."""
     required, gamma = rec.get("theorem_5_2_required_margin"), rec.get("gamma")
@@ -622,9 +672,51 @@ def _condition_cell(rec: dict) -> str:
     return f"{'yes' if met else 'no'} (needs {required:.3g}, has {gamma:.3g})"
 
 
-def table_markdown(records: list[dict], s: RunSettings) -> str:
+def settings_json(s: RunSettings, network: dict | None = None) -> dict:
+    """summary.json's ``settings``: the run's, or for a network read with --checkpoint (``network``: its file,
+    depth and widths) only what applies to it; its training settings are not claimed (trained elsewhere)."""
+    if network is None:
+        return s.to_json()
+    return {
+        "source": "checkpoint",
+        "training": TRAINED_ELSEWHERE,
+        **network,
+        "datasets": list(s.datasets),
+        "data_dir": s.data_dir,
+        "seeds": list(s.seeds),
+        "protocol": s.protocol.name,
+        "delta": s.delta,
+        "prune_diagonal": s.prune_diagonal,
+        "threads": s.threads,
+        "preset": s.preset,
+    }
+
+
+#: what is said of the training of a network read with --checkpoint
+TRAINED_ELSEWHERE = "trained elsewhere: its training settings are not known here"
+
+
+def _settings_line(s: RunSettings, network: dict | None) -> str:
+    diagonal = f"delta {s.delta}, diagonal {'pruned' if s.prune_diagonal else 'kept'}"
+    if network is not None:
+        init = f", initial weights from {network['init_checkpoint']}" if network.get("init_checkpoint") else ""
+        return (
+            f"Network: read from {network['checkpoint']}{init} (depth {network['depth']}, hidden widths "
+            f"{' '.join(map(str, network['widths'])) or 'none'}; {network.get('training', TRAINED_ELSEWHERE)}).  "
+            "Settings: protocol "
+            f"{s.protocol.name}, seed {s.seeds[0]}, {diagonal}."
+        )
+    return (
+        f"Settings: protocol {s.protocol.name}, {s.optimizer} (lr {s.lr}, momentum {s.momentum}, weight decay "
+        f"{s.weight_decay}), {'until a positive margin, at most ' if s.until_positive_margin else ''}{s.epochs} "
+        f"epochs, batch {s.batch_size}, depth {s.depth}, {diagonal}."
+    )
+
+
+def table_markdown(records: list[dict], s: RunSettings, network: dict | None = None) -> str:
     """table.md: per dataset, the paper's rows with the paper's value beside ours (both log10; the paper prints
-    natural logs, converted here, see experiments._paper) and the measures behind them."""
+    natural logs, converted here, see experiments._paper) and the measures behind them.  ``network``: the file,
+    depth and widths of a network read with --checkpoint (then no training settings are claimed)."""
     import pandas as pd
 
     from ._paper import PAPER_UNIT_NOTE, paper_value
@@ -632,10 +724,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
     parts = [
         "# Bounds (log10 of each bound; natural logs inside the formulas)",
         "",
-        f"Settings: protocol {s.protocol.name}, {s.optimizer} (lr {s.lr}, momentum {s.momentum}, weight decay "
-        f"{s.weight_decay}), {'until a positive margin, at most ' if s.until_positive_margin else ''}{s.epochs} "
-        f"epochs, batch {s.batch_size}, depth {s.depth}, delta {s.delta}, diagonal "
-        f"{'pruned' if s.prune_diagonal else 'kept'}.",
+        _settings_line(s, network),
         f"'paper' is the paper's reported value where it exists, in log10: {PAPER_UNIT_NOTE}",
     ]
     for dataset in sorted({r["dataset"] for r in records}):
@@ -655,7 +744,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
         measures = {
             "margin gamma used": [_fmt(r.get("gamma"), ".4g") for r in recs],
             "gamma rule": [r.get("gamma_rule") for r in recs],
-            "epochs trained": [f"{r.get('epochs_trained')} ({r.get('stopped_by')})" for r in recs],
+            "epochs trained": [_epochs_cell(r) for r in recs],
             "d* (pruning strength)": [_fmt(r.get("d_star"), ".4g") for r in recs],
             "search status": [r.get("bisection_status") for r in recs],
             "test error, unpruned / pruned (fraction)": [
@@ -686,11 +775,12 @@ def epoch_rows(records: list[dict]) -> list[dict]:
     return rows
 
 
-def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
-    """summary.json, epochs.csv, table.md and the figures, each written atomically."""
+def write_outputs(out: Path, records: list[dict], s: RunSettings, network: dict | None = None) -> list[Path]:
+    """summary.json, epochs.csv, table.md and the figures, each written atomically (``network``: see
+    :func:`settings_json`)."""
     written = []
     summary = {
-        "settings": s.to_json(),
+        "settings": settings_json(s, network),
         "protocol": s.protocol.describe(),
         "versions": versions(),
         "units": "log10 for every *_log10 key; errors are fractions; margins in logit units",
@@ -707,7 +797,7 @@ def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
         w.writerows(rows)
         write_atomic(out / "epochs.csv", buf.getvalue())
         written.append(out / "epochs.csv")
-    write_atomic(out / "table.md", table_markdown(records, s))
+    write_atomic(out / "table.md", table_markdown(records, s, network))
     written.append(out / "table.md")
     from ._figures import write_figures
 
@@ -757,6 +847,7 @@ def _main(args: argparse.Namespace) -> int:
     from ._train import CheckpointError
 
     try:
+        check_checkpoint_options(args)
         s = settings_from(args)
         out = Path(args.out)
         check_out_dir(out)

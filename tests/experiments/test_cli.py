@@ -97,6 +97,14 @@ def test_same_seed_same_numbers(tmp_path):
         (["--threads", "0"], "--threads must be >= 1 (got 0)"),
         # the message and the check agree: 0 (in this process) is allowed, -1 is not
         (["--workers", "-1"], "--workers must be >= 0 (0: the tasks run in this process) (got -1)"),
+        # a network read with --checkpoint was trained elsewhere: training and sweep options cannot apply
+        (["--checkpoint", "net.pt", "--widths", "64"], "--widths cannot apply to it"),
+        (["--checkpoint", "net.pt", "--epochs", "3"], "--epochs cannot apply to it"),
+        (["--checkpoint", "net.pt", "--seeds", "0", "1"], "--seeds with more than one seed cannot apply to it"),
+        (["--checkpoint", "net.pt", "--until", "epochs"], "--until cannot apply to it"),
+        (["--checkpoint", "net.pt", "--every", "2", "--imp-rounds", "1"], "--every, --imp-rounds cannot apply"),
+        (["--checkpoint", "net.pt", "--lr", "0.1"], "--lr cannot apply to it"),
+        (["--init-checkpoint", "w0.pt"], "--init-checkpoint gives the initial weights of a --checkpoint network"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):

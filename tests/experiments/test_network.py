@@ -94,9 +94,20 @@ def test_api_cli_and_pipeline_agree(trained, tmp_path):
             text=True,
         )
         assert proc.returncode == 0, proc.stderr
-        rec = json.loads((out / "summary.json").read_text())["records"][0]
+        summary = json.loads((out / "summary.json").read_text())
+        rec = summary["records"][0]
         for key in KEYS:
             assert rec[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), (name, key)
+        # the network's shape comes from the file; no training settings are made up (it was trained elsewhere)
+        settings = summary["settings"]
+        assert settings["depth"] == rec["depth"] == 3 and settings["widths"] == rec["widths"] == [32, 32], name
+        assert settings["training"].startswith("trained elsewhere") and rec["training_settings"] is None
+        assert not {"optimizer", "lr", "epochs", "batch_size", "every", "imp_rounds"} & set(settings), name
+        table = (out / "table.md").read_text()
+        assert "depth 3, hidden widths 32 32; trained elsewhere" in table and "adam" not in table
+        assert "| n/a (trained elsewhere)" in table and "None (None)" not in table
+        assert not (out / "bound_vs_epoch.png").exists() and not (out / "epochs.csv").exists()  # no empty figure
+        assert "trained elsewhere" in proc.stdout
     for key in KEYS:
         assert api.raw[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), key
         assert from_sd.raw[key] == pytest.approx(own[key], rel=1e-12, abs=1e-15), key
@@ -202,3 +213,19 @@ def test_cli_checkpoint_without_a_margin_is_recorded_without_training_advice(tmp
     assert "bounds n/a: the network misclassifies" in proc.stdout and "--epochs" not in proc.stdout + proc.stderr
     rec = json.loads((tmp_path / "o" / "summary.json").read_text())["records"][0]
     assert "more than 10%" in rec["bounds_not_computed"] and rec["ours_paper_compatible_log10"] is None
+
+
+def test_cli_toolkit_checkpoint_reports_the_training_its_file_records(trained, tmp_path):
+    from experiments._run import train_task
+    from experiments._settings import RunSettings
+
+    _, _, td, _ = trained
+    s = RunSettings(widths=(16,), depth=2, epochs=2, lr=0.01, threads=1)
+    train_task(s, td, 16, 0, tmp_path / "run", False, False)
+    proc = _cli(["--checkpoint", str(tmp_path / "run/checkpoints/digits-width-16-seed-0/train.pt")], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = (tmp_path / "o" / "table.md").read_text()
+    assert "trained by this toolkit for 2 epochs (optimizer adam, lr 0.01," in table
+    assert "| 2 (as its file records)" in table
+    rec = json.loads((tmp_path / "o" / "summary.json").read_text())["records"][0]
+    assert rec["training_settings"]["lr"] == 0.01 and rec["epochs_trained"] == 2
