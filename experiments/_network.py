@@ -23,6 +23,7 @@ import argparse
 import io
 import pickle
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -151,19 +152,33 @@ def _from_state_dict(state: Mapping[str, Any], spec: MLPSpec) -> tuple[list[np.n
     for k, v in tensors.items():
         if k.endswith(("running_mean", "running_var", "num_batches_tracked")):
             raise NetworkError(f"state_dict entry {k!r} belongs to a normalisation layer: only Linear + ReLU chains")
-        if k.endswith(".weight") and v.ndim != 2 and v.ndim != 1:
+        is_weight = k == "weight" or k.endswith(".weight")
+        if is_weight and v.ndim != 2 and v.ndim != 1:
             raise NetworkError(
                 f"state_dict entry {k!r} has shape {tuple(v.shape)}: a convolution (or other non-Linear layer), "
                 "not supported"
             )
-        if k.endswith(".weight") and v.ndim == 1:
+        if is_weight and v.ndim == 1:
             raise NetworkError(f"state_dict entry {k!r} is 1-D: a normalisation layer, not supported")
-    names = sorted((k[: -len(".weight")] for k, v in tensors.items() if k.endswith(".weight")), key=_natural_key)
+    # "0.weight", "model.fc1.weight", ...; a bare nn.Linear's state_dict has "weight" and "bias" (a one-layer
+    # network, prefix "")
+    names = sorted(
+        (k.removesuffix("weight").removesuffix(".") for k in tensors if k == "weight" or k.endswith(".weight")),
+        key=_natural_key,
+    )
     if not names:
-        raise NetworkError("the state_dict holds no '*.weight' matrix")
-    ws = [tensors[f"{n}.weight"].detach().cpu().double().numpy() for n in names]
-    bs = [tensors[f"{n}.bias"].detach().cpu().double().numpy() if f"{n}.bias" in tensors else None for n in names]
-    _check_chain(ws, bs, names, spec)
+        keys = ", ".join(list(tensors)[:5]) + (", ..." if len(tensors) > 5 else "")
+        raise NetworkError(
+            f"the state_dict holds no weight matrix (no key 'weight' or ending in '.weight'; its tensors: "
+            f"{keys or 'none'})"
+        )
+
+    def key(prefix: str, leaf: str) -> str:
+        return f"{prefix}.{leaf}" if prefix else leaf
+
+    ws = [tensors[key(n, "weight")].detach().cpu().double().numpy() for n in names]
+    bs = [tensors[key(n, "bias")].detach().cpu().double().numpy() if key(n, "bias") in tensors else None for n in names]
+    _check_chain(ws, bs, [n or "(root)" for n in names], spec)
     return ws, bs
 
 
@@ -208,18 +223,14 @@ def load_network_file(path: str | Path) -> Any:
         raise NetworkError(f"cannot read {p}: {exc.strerror or exc}") from None
     if not raw:
         raise NetworkError(f"{p} is empty, not a checkpoint")
+    kind = "zip" if raw[:4] == b"PK\x03\x04" else "pickle" if raw[:1] == b"\x80" else "other"
     try:
-        with torch.serialization.safe_globals([*SAFE_MODULE_CLASSES, argparse.Namespace]):
-            return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols it may not read; the error says more
+            warnings.simplefilter("ignore")
+            with torch.serialization.safe_globals([*SAFE_MODULE_CLASSES, argparse.Namespace]):
+                return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        text = str(exc)
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
-        if found:
-            raise NetworkError(
-                f"{p} holds a {found.group(1)} object, which is not read (only tensors and Linear/ReLU chains are; "
-                "save model.state_dict() instead)"
-            ) from None
-        raise NetworkError(f"{p} is not a readable PyTorch checkpoint ({text.splitlines()[0][:120]})") from None
+        raise NetworkError(_refused(p, str(exc), kind)) from None
     except (
         RuntimeError,
         EOFError,
@@ -231,8 +242,35 @@ def load_network_file(path: str | Path) -> Any:
         IndexError,
         OSError,
     ) as exc:
+        if kind == "other":  # neither torch's zip format nor a pickle: the opcode torch tripped on says nothing
+            raise NetworkError(f"{p} is not a PyTorch checkpoint (unreadable)") from None
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise NetworkError(f"{p} is damaged or not a PyTorch checkpoint ({first[:120]})") from None
+        first = first.split(". ")[0] if len(first) > 120 else first  # a whole first sentence, never cut mid-word
+        what = "a truncated or corrupt zip archive" if kind == "zip" else "a damaged pickle"
+        raise NetworkError(f"{p} is damaged ({what}: {first})") from None
+
+
+def _refused(p: Path, text: str, kind: str) -> str:
+    """One line for what torch's safe loader (``weights_only=True``) refused: a Python object it will not
+    build (named), or a file it cannot read; never torch's own paragraph, which advises loading unsafely."""
+    found = re.search(r"[Uu]nsupported (?:global: )?GLOBAL ([\w.]+)", text)
+    if found and found.group(1).startswith("torch.nn.modules."):  # a whole module with another kind of layer
+        return (
+            f"{p} holds a {found.group(1).rsplit('.', 1)[-1]} layer ({found.group(1)}), which is not read: the "
+            "bounds hold for chains of Linear and ReLU layers only"
+        )
+    if found:
+        return (
+            f"{p} is not a plain tensor checkpoint: it refers to {found.group(1)}, a Python object torch refuses "
+            "to load safely, so it is not read (only tensors and Linear/ReLU chains are; save model.state_dict() "
+            "instead)"
+        )
+    if kind == "other":
+        return f"{p} is not a PyTorch checkpoint (unreadable)"
+    return (
+        f"{p} is not a plain tensor checkpoint (it holds Python objects torch refuses to load safely, or is a "
+        "pickle torch cannot read): save model.state_dict() with torch.save instead"
+    )
 
 
 def weights_and_biases(

@@ -229,3 +229,68 @@ def test_cli_toolkit_checkpoint_reports_the_training_its_file_records(trained, t
     assert "| 2 (as its file records)" in table
     rec = json.loads((tmp_path / "o" / "summary.json").read_text())["records"][0]
     assert rec["training_settings"]["lr"] == 0.01 and rec["epochs_trained"] == 2
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo pwned",))
+
+
+def _bad_files(folder):
+    import os
+    import pickle
+
+    torch.save({"state": _Evil()}, folder / "evil.pt")
+    with open(folder / "evil-plain.pt", "wb") as fh:
+        pickle.dump({"state": _Evil()}, fh, protocol=4)
+    (folder / "random.pt").write_bytes(bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)))
+    (folder / "text.pt").write_text("hello world\n")
+    torch.save(nn.Sequential(nn.Linear(64, 8), nn.Sigmoid(), nn.Linear(8, 10)), folder / "sigmoid.pt")
+    assert not os.path.exists(folder / "pwned")
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("evil.pt", "is not a plain tensor checkpoint: it refers to posix.system, a Python object torch refuses"),
+        ("evil-plain.pt", "is not a plain tensor checkpoint (it holds Python objects torch refuses to load safely"),
+        ("random.pt", "is not a PyTorch checkpoint (unreadable)"),
+        ("text.pt", "is not a PyTorch checkpoint (unreadable)"),
+        ("sigmoid.pt", "holds a Sigmoid layer (torch.nn.modules.activation.Sigmoid), which is not read"),
+    ],
+)
+def test_cli_refused_files_say_what_was_refused(tmp_path, capsys, name, message):
+    from experiments.bounds import main
+
+    _bad_files(tmp_path)
+    assert main(["--checkpoint", str(tmp_path / name), "--out", str(tmp_path / "o")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1 and message in err, err
+    assert "weights_only" not in err and "pwned" not in captured.out  # not torch's paragraph; nothing ran
+
+
+def test_a_bare_linear_layer_is_a_one_layer_network(trained, tmp_path):
+    # nn.Linear(64, 10).state_dict() has keys "weight" and "bias" (no "name." prefix): it was refused with "the
+    # state_dict holds no '*.weight' matrix"
+    _, _, td, _ = trained
+    torch.manual_seed(0)
+    lin = nn.Linear(64, 10)
+    opt = torch.optim.Adam(lin.parameters(), lr=1e-2)
+    for _ in range(200):
+        opt.zero_grad()
+        nn.functional.cross_entropy(lin(td.x_train), td.y_train).backward()
+        opt.step()
+    from_module = experiments.evaluate(lin, (td.x_train, td.y_train))
+    from_state = experiments.evaluate(lin.state_dict(), (td.x_train, td.y_train))
+    assert from_state.bounds_log10 == from_module.bounds_log10 and len(from_state.layers) == 1
+    torch.save(lin.state_dict(), tmp_path / "linear.pt")
+    proc = _cli(["--checkpoint", str(tmp_path / "linear.pt")], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "depth 1, hidden widths none" in proc.stdout
+    with pytest.raises(
+        ValueError, match=r"holds no weight matrix \(no key 'weight' or ending in '.weight'; its tensors: b"
+    ):
+        experiments.evaluate({"b": torch.zeros(3)}, (td.x_train, td.y_train))
