@@ -333,10 +333,27 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+#: the figures of a run (experiments._figures; each written as PNG and PDF)
+FIGURE_STEMS = ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error", "pruning_error_vs_d")
+#: the files a run writes in --out (each replaced atomically, so none may be a folder)
+OUTPUT_FILES = (
+    "summary.json",
+    "epochs.csv",
+    "table.md",
+    *(f"{stem}.{ext}" for stem in FIGURE_STEMS for ext in ("png", "pdf")),
+)
+
+
 def check_out_dir(out: Path) -> None:
-    """Fail early, in one line, when ``out`` cannot hold the results (a file, read-only, no permission)."""
+    """Fail early, in one line, when ``out`` cannot hold the results (a file, read-only, no permission, a folder
+    where a result file goes)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
+    for name in OUTPUT_FILES:
+        if (out / name).is_dir():
+            raise UsageError(
+                f"{out / name} is a folder, where the run writes a file: move it away or choose another --out"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-probe-{os.getpid()}"
@@ -832,6 +849,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         _silence_broken_pipe()
         return 0
+    except OSError as exc:  # a result that cannot be written (disk full, permissions changed during the run)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"experiments.bounds: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def _silence_broken_pipe() -> None:

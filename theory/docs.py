@@ -309,7 +309,17 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     out = Path(args.out)
     tex = out / "derivations.tex"
-    _write_atomic(tex, render(build_ledger(str(EVIDENCE_FILE))))
+    if out.exists() and not out.is_dir():
+        print(f"theory.docs: --out {out} is an existing file, not a folder: choose another --out", file=sys.stderr)
+        return 2
+    if tex.is_dir():
+        print(f"theory.docs: {tex} is a folder, where the .tex file goes: move it away", file=sys.stderr)
+        return 2
+    try:
+        _write_atomic(tex, render(build_ledger(str(EVIDENCE_FILE))))
+    except OSError as exc:  # no permission, a file where a parent folder should be, disk full
+        print(f"theory.docs: cannot write {tex}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {tex}")
     if args.no_pdf:
         return 0

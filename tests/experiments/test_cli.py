@@ -116,6 +116,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_a_folder_where_a_result_file_goes_is_one_line(tmp_path, capsys):
+    # OUT/summary.json a folder: --resume skipped it, then writing the results ended in an IsADirectoryError traceback
+    (tmp_path / "summary.json").mkdir()
+    assert main(["--resume", "--widths", "8", "--epochs", "1", "--no-progress", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"experiments.bounds: {tmp_path}/summary.json is a folder, where the run writes a file: move it away or "
+        "choose another --out\n"
+    )
+    assert captured.out == ""  # refused before any training
+
+
 def test_corrupted_archive_is_a_clear_error(tmp_path, mnist_dir):
     import shutil
 
