@@ -136,6 +136,11 @@ def _as_pair(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = torch.as_tensor(data[0]), torch.as_tensor(data[1])
     else:
         raise UsageError(f"{name} must be an (inputs, labels) pair or a DataLoader (got {type(data).__name__})")
+    if x.ndim == 0 or y.ndim == 0:
+        raise UsageError(f"{name} must hold one row of inputs and one label per point (got a single number)")
+    if x.shape[0] == 0 or x.numel() == 0:
+        need = "the bounds need the points the network was trained on" if name == "train_data" else "leave it out"
+        raise UsageError(f"{name} is empty (no points): {need}")
     x = x.reshape(x.shape[0], -1).float()
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise UsageError(f"{name}: {x.shape[0]} inputs but labels of shape {tuple(y.shape)}")
@@ -166,13 +171,16 @@ def evaluate(
 
     ``model``: an ``nn.Module`` chain of Linear + ReLU (``nn.Sequential``, or a module whose forward is that
     chain), a list of weight matrices (outputs x inputs), or a state_dict / Lightning checkpoint dict (with
-    ``spec``); ``train_data``: (x, y) tensors/arrays or a DataLoader of (x, y) batches (x flattened; m = number
+    ``spec``; any floating dtype: the margins are computed in float32, the norms in float64, as for the toolkit's
+    own networks); ``train_data``: (x, y) tensors/arrays or a DataLoader of (x, y) batches (x flattened; m = number
     of rows); ``init_model``: the initial weights W0 in any of the model's forms (for the distance-based
     baselines); ``test_data``: for the test errors and the paper's "True error"; ``protocol``: ``"toolkit"`` or
     ``"authors"`` (:mod:`experiments._settings`); ``mask``: 0/1 arrays, one per layer, of a lottery ticket
-    (adds Theorem 6.2).  Raises :class:`NetworkError` (not a Linear + ReLU chain, shapes that do not chain,
-    inputs of the wrong width) or :class:`UsageError` (bad data or options), both ValueErrors with one line, and
-    ValueError when no margin is left to bound with (toolkit protocol)."""
+    (adds Theorem 6.2); ``device``: ``"cpu"``, ``"cuda[:N]"`` or ``"auto"`` (CUDA when present).  Raises
+    :class:`NetworkError` (not a Linear + ReLU chain, shapes that do not chain, inputs of the wrong width) or
+    :class:`UsageError` (bad data or options: empty data, a CUDA device that is not there), both ValueErrors
+    with one line, and :class:`~experiments._bounds.NoMarginError` (a ValueError) when no margin is left to
+    bound with (toolkit protocol: more than 10% of the training points misclassified)."""
     from ._evaluate import network_bounds
 
     proto = PROTOCOLS.get(protocol) if isinstance(protocol, str) else protocol
@@ -180,6 +188,7 @@ def evaluate(
         raise UsageError(f"protocol must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
     if not 0 < delta < 1:
         raise UsageError(f"delta must lie strictly between 0 and 1 (got {delta})")
+    device = _api_device(device)
     ws, bs = extract_mlp(model, spec)
     x, y = _as_pair(train_data, "train_data")
     if x.shape[1] != ws[0].shape[1]:
@@ -218,6 +227,23 @@ def evaluate(
         layers=raw["layers"],
         raw=raw,
     )
+
+
+def _api_device(device: Any) -> str:
+    """The device of :func:`evaluate`'s forward passes: ``"auto"`` (CUDA when present), ``"cpu"`` or
+    ``"cuda[:N]"`` of a CUDA device that exists; UsageError (one line) otherwise."""
+    name = str(device)
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return name
+    if not (name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit())):
+        raise UsageError(f"device must be 'auto', 'cpu' or 'cuda[:N]' (got {device!r})")
+    if not torch.cuda.is_available():
+        raise UsageError(f"device {name!r} was asked for but no CUDA device is available (use device='cpu' or 'auto')")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise UsageError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return name
 
 
 def _ticket_bound(mask: Sequence[Any], ws: list[np.ndarray], raw: dict, m: int, delta: float) -> dict:

@@ -96,11 +96,14 @@ def _from_module(model: nn.Module, spec: MLPSpec) -> tuple[list[np.ndarray], lis
     # the module's own forward must be the chain: otherwise its registration order is not its computation
     was_training = model.training
     model.eval()
+    param = next(model.parameters())
+    # the module's own precision (float64, float16, ...): its inputs in it, and a tolerance that fits it
+    eps = torch.finfo(param.dtype).eps if param.dtype.is_floating_point else 0.0
+    rtol = max(1e-4, 50 * eps)
     try:
-        dev = next(model.parameters()).device
         x = torch.randn(8, ws[0].shape[1], generator=torch.Generator().manual_seed(0))
         with torch.no_grad():
-            got = model(x.to(dev)).detach().cpu().double().reshape(8, -1)
+            got = model(x.to(device=param.device, dtype=param.dtype)).detach().cpu().double().reshape(8, -1)
         from ._evaluate import mlp_forward
 
         ref = mlp_forward(
@@ -110,7 +113,7 @@ def _from_module(model: nn.Module, spec: MLPSpec) -> tuple[list[np.ndarray], lis
         raise NetworkError(f"the module's forward failed on inputs of width {ws[0].shape[1]}: {exc}") from None
     finally:
         model.train(was_training)
-    if got.shape != ref.shape or not torch.allclose(got, ref, rtol=1e-4, atol=1e-5 * (1 + float(ref.abs().max()))):
+    if got.shape != ref.shape or not torch.allclose(got, ref, rtol=rtol, atol=rtol / 10 * (1 + float(ref.abs().max()))):
         raise NetworkError(
             "the module's forward is not the chain of its Linear and ReLU layers in registration order (it "
             "computes something else): pass the weight matrices instead"

@@ -294,3 +294,26 @@ def test_a_bare_linear_layer_is_a_one_layer_network(trained, tmp_path):
         ValueError, match=r"holds no weight matrix \(no key 'weight' or ending in '.weight'; its tensors: b"
     ):
         experiments.evaluate({"b": torch.zeros(3)}, (td.x_train, td.y_train))
+
+
+def test_api_bad_data_and_device_are_one_line(trained):
+    model, _, td, _ = trained
+    empty = (torch.zeros(0, 64), torch.zeros(0, dtype=torch.long))
+    with pytest.raises(experiments.UsageError, match=r"^train_data is empty \(no points\)"):
+        experiments.evaluate(model, empty)
+    with pytest.raises(experiments.UsageError, match=r"^test_data is empty \(no points\): leave it out$"):
+        experiments.evaluate(model, (td.x_train, td.y_train), test_data=empty)
+    if not torch.cuda.is_available():
+        with pytest.raises(experiments.UsageError, match="no CUDA device is available"):
+            experiments.evaluate(model, (td.x_train, td.y_train), device="cuda")
+    with pytest.raises(experiments.UsageError, match="device must be 'auto', 'cpu' or 'cuda"):
+        experiments.evaluate(model, (td.x_train, td.y_train), device="tpu")
+
+
+def test_a_float64_module_just_works(trained):
+    import copy
+
+    model, _, td, _ = trained
+    as32 = experiments.evaluate(model, (td.x_train, td.y_train))
+    as64 = experiments.evaluate(copy.deepcopy(model).double(), (td.x_train.double(), td.y_train))
+    assert as64.bounds_log10 == as32.bounds_log10  # the same float32 evaluation of the same weights
