@@ -317,3 +317,74 @@ def test_a_float64_module_just_works(trained):
     as32 = experiments.evaluate(model, (td.x_train, td.y_train))
     as64 = experiments.evaluate(copy.deepcopy(model).double(), (td.x_train.double(), td.y_train))
     assert as64.bounds_log10 == as32.bounds_log10  # the same float32 evaluation of the same weights
+
+
+class _Functional(nn.Module):
+    """forward = b(relu(a(x))) with the ReLU a function (README: 'any module whose forward is a chain of Linear +
+    ReLU'); the layers registered in reverse order, the input flattened by .view."""
+
+    def __init__(self, act=torch.relu, skip=False, relu_between=True):
+        super().__init__()
+        self.b, self.a = nn.Linear(32, 10), nn.Linear(64, 32 if not skip else 64)
+        if skip:
+            self.b = nn.Linear(64, 10)
+        self.act, self.skip, self.relu_between = act, skip, relu_between
+
+    def forward(self, x):
+        h = self.a(x.view(x.size(0), -1))
+        h = self.act(h) if self.relu_between else h
+        return self.b(h + x if self.skip else h)
+
+
+class _Branching(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(64, 32), nn.Linear(32, 10)
+
+    def forward(self, x):
+        h = self.a(x)
+        return self.b(torch.relu(h) if h.sum() > -1e9 else h)  # control flow on data: torch.fx cannot trace it
+
+
+@pytest.mark.parametrize("act", [torch.relu, nn.functional.relu, lambda h: h.relu()])
+def test_a_functional_relu_chain_is_read_from_its_forward(act):
+    torch.manual_seed(0)
+    model = _Functional(act)
+    ws, bs = experiments.extract_mlp(model)
+    assert [w.shape for w in ws] == [(32, 64), (10, 32)]  # applied order, not registration order
+    ref_ws, ref_bs = experiments.extract_mlp(nn.Sequential(model.a, nn.ReLU(), model.b))
+    assert all(np.array_equal(a, b) for a, b in zip(ws + bs, ref_ws + ref_bs))
+
+
+def test_evaluate_reads_a_trained_functional_module_as_its_sequential(trained):
+    model, _, td, _ = trained
+    lays = [m for m in model if isinstance(m, nn.Linear)]
+
+    class Functional(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.out = lays
+
+        def forward(self, x):
+            return self.out(nn.functional.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+    data = (td.x_train, td.y_train)
+    assert experiments.evaluate(Functional(), data).bounds_log10 == experiments.evaluate(model, data).bounds_log10
+
+
+@pytest.mark.parametrize(
+    "model, match",
+    [
+        (_Functional(torch.sigmoid), "the module's forward applies torch.sigmoid after module 'a': the bounds hold"),
+        (_Functional(relu_between=False), "module 'b' (Linear) follows 'a' in the module's forward without a ReLU"),
+        (
+            _Functional(skip=True),
+            "not the chain of its Linear and ReLU layers: the input is used 2 times (a skip connection?)",
+        ),
+        (nn.Sequential(nn.Linear(64, 8), nn.Sigmoid(), nn.Linear(8, 10)), "module '1' (Sigmoid) is not Linear or ReLU"),
+        (_Branching(), "cannot see a ReLU between 'a' and 'b': the module's forward could not be traced"),
+    ],
+)
+def test_a_forward_that_is_not_a_relu_chain_is_refused_naming_why(model, match):
+    with pytest.raises(ValueError, match=re.escape(match)):
+        experiments.extract_mlp(model)
