@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,14 +64,43 @@ class BoundsResult:
     layers: list[dict[str, Any]]
     raw: dict[str, Any] = field(repr=False)
 
+    def note(self, name: str) -> str | None:
+        """Why the bound ``name`` is missing (None in :attr:`bounds_log10`), or what must be said beside its number
+        (a rigorous bound whose margin condition fails is vacuous); None when the number stands as it is."""
+        from ._bounds import RIGOROUS, rigorous_note
+
+        value = self.bounds_log10.get(name)
+        if name in RIGOROUS and value is not None:
+            return rigorous_note(self.raw, name)
+        if value is not None:
+            return None
+        if name.endswith("_measures"):
+            return f"not computed: {self.raw.get('measures_status') or 'measures convention unavailable'}"
+        if name == "theorem_6_2":
+            return "not computed: no lottery-ticket mask given"
+        if name == "true_error":
+            return "not computed: no test_data given"
+        if not self.gamma > 0:
+            return f"not computed: no positive margin ({self.gamma_rule})"
+        return f"not computed ({self.raw.get('bisection_status') or 'see raw'})"
+
     def to_frame(self):
-        """A pandas DataFrame, one row per bound: ``log10``, ``value`` (10**log10) and ``what``."""
+        """A pandas DataFrame, one row per bound: ``log10``, ``value`` (10**log10), ``note`` (why a bound is
+        missing, or that a rigorous one is vacuous: :meth:`note`; empty otherwise) and ``what``."""
         import pandas as pd
 
         rows = []
         for name, what in BOUND_NAMES.items():
             v = self.bounds_log10.get(name)
-            rows.append({"bound": name, "log10": v, "value": None if v is None else 10.0**v, "what": what})
+            rows.append(
+                {
+                    "bound": name,
+                    "log10": v,
+                    "value": None if v is None else 10.0**v,
+                    "note": self.note(name) or "",
+                    "what": what,
+                }
+            )
         return pd.DataFrame(rows).set_index("bound")
 
     def to_json(self, **kwargs: Any) -> str:
@@ -106,6 +136,11 @@ def _as_pair(data: Any, name: str) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = torch.as_tensor(data[0]), torch.as_tensor(data[1])
     else:
         raise UsageError(f"{name} must be an (inputs, labels) pair or a DataLoader (got {type(data).__name__})")
+    if x.ndim == 0 or y.ndim == 0:
+        raise UsageError(f"{name} must hold one row of inputs and one label per point (got a single number)")
+    if x.shape[0] == 0 or x.numel() == 0:
+        need = "the bounds need the points the network was trained on" if name == "train_data" else "leave it out"
+        raise UsageError(f"{name} is empty (no points): {need}")
     x = x.reshape(x.shape[0], -1).float()
     if y.ndim != 1 or y.shape[0] != x.shape[0]:
         raise UsageError(f"{name}: {x.shape[0]} inputs but labels of shape {tuple(y.shape)}")
@@ -136,13 +171,16 @@ def evaluate(
 
     ``model``: an ``nn.Module`` chain of Linear + ReLU (``nn.Sequential``, or a module whose forward is that
     chain), a list of weight matrices (outputs x inputs), or a state_dict / Lightning checkpoint dict (with
-    ``spec``); ``train_data``: (x, y) tensors/arrays or a DataLoader of (x, y) batches (x flattened; m = number
+    ``spec``; any floating dtype: the margins are computed in float32, the norms in float64, as for the toolkit's
+    own networks); ``train_data``: (x, y) tensors/arrays or a DataLoader of (x, y) batches (x flattened; m = number
     of rows); ``init_model``: the initial weights W0 in any of the model's forms (for the distance-based
     baselines); ``test_data``: for the test errors and the paper's "True error"; ``protocol``: ``"toolkit"`` or
     ``"authors"`` (:mod:`experiments._settings`); ``mask``: 0/1 arrays, one per layer, of a lottery ticket
-    (adds Theorem 6.2).  Raises :class:`NetworkError` (not a Linear + ReLU chain, shapes that do not chain,
-    inputs of the wrong width) or :class:`UsageError` (bad data or options), both ValueErrors with one line, and
-    ValueError when no margin is left to bound with (toolkit protocol)."""
+    (adds Theorem 6.2); ``device``: ``"cpu"``, ``"cuda[:N]"`` or ``"auto"`` (CUDA when present).  Raises
+    :class:`NetworkError` (not a Linear + ReLU chain, shapes that do not chain, inputs of the wrong width) or
+    :class:`UsageError` (bad data or options: empty data, a CUDA device that is not there), both ValueErrors
+    with one line, and :class:`~experiments._bounds.NoMarginError` (a ValueError) when no margin is left to
+    bound with (toolkit protocol: more than 10% of the training points misclassified)."""
     from ._evaluate import network_bounds
 
     proto = PROTOCOLS.get(protocol) if isinstance(protocol, str) else protocol
@@ -150,6 +188,7 @@ def evaluate(
         raise UsageError(f"protocol must be one of {', '.join(PROTOCOLS)} (got {protocol!r})")
     if not 0 < delta < 1:
         raise UsageError(f"delta must lie strictly between 0 and 1 (got {delta})")
+    device = _api_device(device)
     ws, bs = extract_mlp(model, spec)
     x, y = _as_pair(train_data, "train_data")
     if x.shape[1] != ws[0].shape[1]:
@@ -190,6 +229,23 @@ def evaluate(
     )
 
 
+def _api_device(device: Any) -> str:
+    """The device of :func:`evaluate`'s forward passes: ``"auto"`` (CUDA when present), ``"cpu"`` or
+    ``"cuda[:N]"`` of a CUDA device that exists; UsageError (one line) otherwise."""
+    name = str(device)
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cpu":
+        return name
+    if not (name == "cuda" or (name.startswith("cuda:") and name[5:].isdigit())):
+        raise UsageError(f"device must be 'auto', 'cpu' or 'cuda[:N]' (got {device!r})")
+    if not torch.cuda.is_available():
+        raise UsageError(f"device {name!r} was asked for but no CUDA device is available (use device='cpu' or 'auto')")
+    if name.startswith("cuda:") and int(name[5:]) >= torch.cuda.device_count():
+        raise UsageError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    return name
+
+
 def _ticket_bound(mask: Sequence[Any], ws: list[np.ndarray], raw: dict, m: int, delta: float) -> dict:
     """Theorem 6.2 for a lottery ticket: the sketch count of its nonzeros (theory.theorem_6_2_gap_from_nonzeros,
     2^16 rounding levels) plus the margin loss at the margin used."""
@@ -218,7 +274,7 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
 
     from . import bounds as cli
     from ._data import DataError, load_dataset
-    from ._network import weights_and_biases
+    from ._network import read_network, weights_and_biases
     from ._run import task_data
 
     if len(s.datasets) != 1 or len(s.seeds) != 1:
@@ -228,7 +284,7 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         return 2
     dataset, seed = s.datasets[0], s.seeds[0]
     try:
-        ws, bs, init = weights_and_biases(args.checkpoint)
+        ws, bs, init, training = read_network(args.checkpoint)
         if args.init_checkpoint:
             init, _ = weights_and_biases(args.init_checkpoint)[:2]
         data = load_dataset(dataset, s.data_dir, preprocessing=s.protocol.preprocessing)
@@ -243,27 +299,48 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
             )
         if init is not None and [w.shape for w in init] != [w.shape for w in ws]:
             raise NetworkError(f"the initial weights in {args.init_checkpoint} do not have the network's shapes")
-        td = task_data(data, s.protocol.split, seed)
-        from ._evaluate import network_bounds
-
-        res = network_bounds(
-            ws,
-            bs,
-            init,
-            td.x_train,
-            td.y_train,
-            td.x_test,
-            td.y_test,
-            protocol=s.protocol,
-            delta=s.delta,
-            seed=seed,
-            prune_diagonal=s.prune_diagonal,
-            error_curve=True,
+        hidden = [int(w.shape[0]) for w in ws[:-1]]
+        network = {
+            "checkpoint": str(args.checkpoint),
+            "init_checkpoint": str(args.init_checkpoint) if args.init_checkpoint else None,
+            "depth": len(ws),
+            "widths": hidden,
+            "training": cli.TRAINED_ELSEWHERE if training is None else _training_said(training),
+        }
+        print(
+            f"experiments.bounds: the network in {args.checkpoint} (depth {len(ws)}, hidden widths "
+            f"{' '.join(map(str, hidden)) or 'none'}; {network['training']}) on {dataset}, protocol "
+            f"{s.protocol.name}, seed {seed}; results in {out}/",
+            flush=True,
         )
+        t0 = time.perf_counter()
+        td = task_data(data, s.protocol.split, seed)
+        from ._bounds import NoMarginError
+        from ._evaluate import network_bounds, network_without_bounds
+
+        try:
+            res = network_bounds(
+                ws,
+                bs,
+                init,
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                protocol=s.protocol,
+                delta=s.delta,
+                seed=seed,
+                prune_diagonal=s.prune_diagonal,
+                error_curve=True,
+            )
+        except NoMarginError as exc:  # recorded without bounds, with the reason (no advice to train: not ours)
+            res = network_without_bounds(
+                ws, bs, td.x_train, td.y_train, td.x_test, td.y_test, str(exc), protocol=s.protocol
+            )
     except (NetworkError, DataError, UsageError, ValueError) as exc:
-        print(f"experiments.bounds: {str(exc).replace(chr(10), ' ')}", file=sys.stderr)
+        print(f"experiments.bounds: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
-    width = int(max(w.shape[0] for w in ws[:-1])) if len(ws) > 1 else int(ws[0].shape[0])
+    width = max(hidden) if hidden else 0  # a single Linear layer has no hidden width
     record = {
         "task": f"{dataset}/checkpoint-{Path(args.checkpoint).name}/seed-{seed}",
         "identity": {"checkpoint": str(Path(args.checkpoint).resolve()), "dataset": dataset, "seed": seed},
@@ -271,12 +348,20 @@ def evaluate_checkpoint_cli(args: Any, s: Any, out: Path) -> int:
         "seed": seed,
         "dataset": dataset,
         "protocol": s.protocol.name,
-        "checkpoint": str(args.checkpoint),
+        **network,
+        "training_settings": training,  # None: not known (trained elsewhere)
+        "epochs_trained": None if training is None else training.get("epochs"),
         "m": td.m,
         **res,
-        "epochs": [],
     }
-    written = cli.write_outputs(out, [record], s.replace(widths=(width,)))
-    cli._print_record(record, 0.0)
+    written = cli.write_outputs(out, [record], s.replace(widths=(max(width, 1),)), network)
+    cli._print_record(record, time.perf_counter() - t0)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
+
+
+def _training_said(training: dict[str, Any]) -> str:
+    """How the toolkit's own checkpoint says its network was trained (the identity of the run that wrote it)."""
+    keys = ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "seed")
+    said = ", ".join(f"{k.replace('_', ' ')} {training[k]}" for k in keys if k in training)
+    return f"trained by this toolkit for {training.get('epochs')} epochs ({said}), as its file records"

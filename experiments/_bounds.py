@@ -102,13 +102,20 @@ def _log10_plus(a: float, log10_b: float) -> float:
     return big + math.log10(1.0 + 10.0 ** (small - big))
 
 
+class NoMarginError(ValueError):
+    """No positive margin is left to bound with (toolkit protocol: more than 10% of the training points are
+    misclassified).  The message says what the network does, not what to do about it: the caller knows whether
+    the network was trained here (train longer) or elsewhere."""
+
+
 def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tuple[float, str]:
     """The margin gamma the baselines use (same units as the logits), with the rule that chose it.
 
     Both protocols take the minimum training margin when it is positive (the authors' code).  When it is <= 0
-    (the network misclassifies a training point): the toolkit uses the 10th percentile (ValueError when that is
-    <= 0 too: more than 10% misclassified); the released code sets gamma = 0, so every margin bound is infinite
-    and the caller reports them as not computable.  Raises ValueError for NaN margins (non-finite outputs)."""
+    (the network misclassifies a training point): the toolkit uses the 10th percentile (:class:`NoMarginError`,
+    a ValueError, when that is <= 0 too: more than 10% misclassified); the released code sets gamma = 0, so every
+    margin bound is infinite and the caller reports them as not computable.  Raises ValueError for NaN margins
+    (non-finite outputs)."""
     values = np.asarray(train_margins, dtype=float)
     if values.size == 0 or not np.all(np.isfinite(values)):
         raise ValueError("the training margins are not finite (the network's outputs are NaN or infinite)")
@@ -119,9 +126,10 @@ def choose_gamma(train_margins: np.ndarray, protocol: Protocol = TOOLKIT) -> tup
         return 0.0, "minimum training margin <= 0: the released code sets gamma = 0 (every margin bound infinite)"
     q = float(np.quantile(values, 0.1))
     if q <= 0:
-        raise ValueError(
-            "the network misclassifies more than 10% of its training set, so no positive margin "
-            "is left to bound with: train longer (--epochs) or with another --lr"
+        wrong = float(np.mean(values <= 0))
+        raise NoMarginError(
+            f"the network misclassifies {wrong:.1%} of its training points (more than 10%), so no positive margin "
+            "is left to bound with"
         )
     return q, "10th percentile of training margins (the minimum is <= 0)"
 
@@ -357,6 +365,7 @@ def compute_bounds(
         for key in ("theorem_5_2_log10", "lemma_d_1_log10", "theorem_5_2_gap_log10", "lemma_d_1_gap_log10"):
             out[key] = None
         out["theorem_5_2_margin_condition_met"] = False
+        out["lemma_d_1_margin_condition_met"] = False
     if error_curve and d_used:
         out["pruning_error_vs_d"] = pruning_error_curve(
             weights, [lay["psi"] for lay in layers], d_used, seed, prune_diagonal, path=path
@@ -449,6 +458,7 @@ def _rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma,
     return {
         "theorem_5_2_required_margin": required,
         "theorem_5_2_margin_condition_met": bool(required <= gamma),
+        "lemma_d_1_margin_condition_met": bool(required <= gamma),  # Theorem D.1 asks for the same margin
         "rounding_rho_valid": rho_ok,
         "rounding_levels": levels,
         "theorem_5_2_gap_log10": _log10(gap_52),
@@ -456,6 +466,33 @@ def _rigorous(layers, S, gam, J, counts, d1, d2, L, x_max, train_margins, gamma,
         "lemma_d_1_gap_log10": _log10(gap_d1),
         "lemma_d_1_log10": _log10(rhat_required + gap_d1),
     }
+
+
+#: the rigorous bounds whose margin condition (Theorem 5.2's required margin <= gamma) a record flags
+RIGOROUS = ("theorem_5_2", "lemma_d_1")
+
+
+def rigorous_note(record: dict, name: str) -> str | None:
+    """What a reader must be told beside the rigorous bound ``name`` (``"theorem_5_2"`` or ``"lemma_d_1"``) of a
+    record of :func:`compute_bounds`, or None when its number stands as it is.
+
+    When the margin the theorem requires exceeds the margin gamma the network has, the bound is evaluated at the
+    required margin, where the empirical margin loss is (nearly always) 1: ``vacuous: needs margin R, has G``
+    (or, in the rare case that it still comes out below 1, that it was evaluated at the required margin).  A
+    value above 1 with the condition met: ``vacuous: above 1``.  Records written before Lemma D.1 had its own
+    flag use Theorem 5.2's (the same condition)."""
+    value = record.get(f"{name}_log10")
+    if value is None:
+        return None
+    met = record.get(f"{name}_margin_condition_met", record.get("theorem_5_2_margin_condition_met"))
+    required, gamma = record.get("theorem_5_2_required_margin"), record.get("gamma")
+    if met is False and required is not None and gamma is not None:
+        if value >= 0:
+            return f"vacuous: needs margin {required:.2g}, has {gamma:.3g}"
+        return f"margin condition fails (needs {required:.2g}, has {gamma:.3g}): evaluated at the required margin"
+    if value >= 0:
+        return "vacuous: above 1"
+    return None
 
 
 #: the pruning strengths of the "pruning error vs d" curve (d* is added)

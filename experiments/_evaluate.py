@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._bounds import compute_bounds
-from ._measures import margin_loss, margins
+from ._bounds import BASELINE_KEYS, MEASURES_KEYS, compute_bounds
+from ._measures import layer_measures, margin_loss, margins
 from ._settings import TOOLKIT, Protocol
 
 
@@ -107,3 +107,66 @@ def network_bounds(
         res["test_error"] = margin_loss(test_m, 0.0, tie)
         res["test_error_log10"] = math.log10(res["test_error"]) if res["test_error"] > 0 else float("-inf")
     return res
+
+
+#: the keys of :func:`network_bounds` that are bounds or come from pruning: all None in a record without bounds
+UNBOUNDED_KEYS = (
+    *BASELINE_KEYS,
+    *MEASURES_KEYS,
+    "ours_paper_compatible_log10",
+    "ours_gap_log10",
+    "theorem_5_2_log10",
+    "theorem_5_2_gap_log10",
+    "lemma_d_1_log10",
+    "lemma_d_1_gap_log10",
+    "true_error_log10",
+    "theorem_5_2_required_margin",
+    "theorem_5_2_margin_condition_met",
+    "lemma_d_1_margin_condition_met",
+    "gamma",
+    "gamma_star",
+    "d_star",
+    "pruned_test_error",
+    "pruned_train_error",
+)
+
+
+def network_without_bounds(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray | None],
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    x_test: torch.Tensor | None,
+    y_test: torch.Tensor | None,
+    reason: str,
+    *,
+    protocol: Protocol = TOOLKIT,
+) -> dict[str, Any]:
+    """What can still be said of a network whose bounds cannot be computed (``reason``, one line): its errors,
+    margins and per-layer norms, with every bound key of :func:`network_bounds` None and ``bounds_not_computed``
+    set to ``reason`` (the record of a sweep's task that is kept instead of stopping the sweep)."""
+    tie = protocol.tie_is_error
+    ws32 = [torch.as_tensor(np.asarray(w), dtype=torch.float32) for w in weights]
+    bs32 = [None if b is None else torch.as_tensor(np.asarray(b), dtype=torch.float32) for b in biases]
+    train_m = margins(mlp_forward(ws32, bs32, x_train), y_train)
+    x64 = x_train.double()
+    out: dict[str, Any] = {key: None for key in UNBOUNDED_KEYS}
+    out.update(
+        {
+            "protocol": protocol.name,
+            "bounds_not_computed": reason,
+            "gamma_rule": "none (bounds not computed)",
+            "bisection_status": "not run (no bounds)",
+            "m": int(len(y_train)),
+            "x_max": float(x64.norm(dim=1).max()) if len(x64) else 0.0,
+            "train_error": margin_loss(train_m, 0.0, tie),
+            "train_margin_min": float(np.min(train_m)),
+            "train_margin_percentiles": {str(q): float(np.quantile(train_m, q / 100)) for q in (1, 5, 10, 25, 50)},
+            "layers": [layer_measures(np.asarray(w, dtype=np.float64)) for w in weights],
+        }
+    )
+    if x_test is not None and y_test is not None and len(y_test) > 0:
+        test_m = margins(mlp_forward(ws32, bs32, x_test), y_test)
+        out["test_error"] = margin_loss(test_m, 0.0, tie)
+        out["test_error_log10"] = math.log10(out["test_error"]) if out["test_error"] > 0 else float("-inf")
+    return out

@@ -40,9 +40,17 @@ def _num(v):
         return None
 
 
+def _fails_margin(record: dict, name: str) -> bool:
+    """True for a rigorous bound (Theorem 5.2, Lemma D.1) whose margin condition fails in ``record``."""
+    from ._bounds import RIGOROUS, rigorous_note
+
+    return name in RIGOROUS and (rigorous_note(record, name) or "").startswith(("vacuous: needs", "margin condition"))
+
+
 def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path]:
     """bounds_vs_width, bound_vs_epoch, sparsity_and_pruning_error and pruning_error_vs_d (PNG and PDF) for the
-    records of a run (log10 axes as labelled; values that could not be computed are left out)."""
+    records of a run (log10 axes as labelled; values that could not be computed are left out, and a figure with
+    nothing to show is not written)."""
     out.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
     if not records:
@@ -51,14 +59,29 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     for ds in sorted({r["dataset"] for r in records}):
         recs = sorted((r for r in records if r["dataset"] == ds), key=lambda r: (r["width"], r.get("seed", 0)))
         for key, label in BOUND_KEYS:
-            by_width = [(r["width"], _num(r.get(key))) for r in recs if _num(r.get(key)) is not None]
-            if by_width:
-                ax.plot([p[0] for p in by_width], [p[1] for p in by_width], marker="o", ls="", label=f"{label} ({ds})")
+            name = key.removesuffix("_log10")
+            pts = [(r["width"], _num(r.get(key)), _fails_margin(r, name)) for r in recs if _num(r.get(key)) is not None]
+            ok = [p for p in pts if not p[2]]
+            if ok:
+                ax.plot([p[0] for p in ok], [p[1] for p in ok], marker="o", ls="", label=f"{label} ({ds})")
+            vacuous = [p for p in pts if p[2]]
+            if vacuous:  # hollow: the theorem's margin condition fails, the bound is vacuous
+                ax.plot(
+                    [p[0] for p in vacuous],
+                    [p[1] for p in vacuous],
+                    marker="o",
+                    mfc="none",
+                    ls="",
+                    label=f"{label} ({ds}; vacuous: margin condition fails)",
+                )
     ax.set_xlabel("hidden width h")
     ax.set_ylabel("log10 bound")
     ax.set_title("Bounds vs width")
-    ax.legend(fontsize=6)
-    paths += _save(fig, out, "bounds_vs_width")
+    if ax.lines:  # no figure of nothing (every task without bounds)
+        ax.legend(fontsize=6)
+        paths += _save(fig, out, "bounds_vs_width")
+    else:
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(6, 4))
     series = sorted({(str(r.get("dataset")), str(r.get("width")), str(r.get("seed"))) for r in rows})
@@ -75,12 +98,17 @@ def write_figures(out: Path, records: list[dict], rows: list[dict]) -> list[Path
     ax.set_xlabel("epoch")
     ax.set_ylabel("log10")
     ax.set_title("Bound and true error vs epoch")
-    if ax.lines:
+    if ax.lines:  # no empty figure (a network read with --checkpoint has no epochs here)
         ax.legend(fontsize=6)
-    paths += _save(fig, out, "bound_vs_epoch")
+        paths += _save(fig, out, "bound_vs_epoch")
+    else:
+        plt.close(fig)
 
+    with_layers = [r for r in records if any("expected_survivors" in lay for lay in r.get("layers", []))]
+    if not with_layers:  # nothing was pruned (every task without bounds)
+        return paths
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for r in records:
+    for r in with_layers:
         lays = [lay for lay in r["layers"] if "expected_survivors" in lay and "gamma_latala_C1" in lay]
         if not lays:
             continue

@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 #: the report's trained networks (python -m experiments.report), relative to the repository root
 DEFAULT_CHECKPOINT = "results/report/mnist/checkpoints/width-{width}.pt"
 DEFAULT_CACHE = "results/bench"
@@ -514,10 +516,10 @@ def main(argv: list[str] | None = None) -> int:
     """The command line: run the cases (each in a subprocess) and print one table; returns the exit status (0;
     1 when a case fails, with its error on stderr; 2 for unknown cases or non-positive sizes)."""
     t_start = time.perf_counter()
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.bench",
         description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument("cases", nargs="*", default=list(DEFAULT_CASES), help=f"which cases ({', '.join(CASES)})")
     ap.add_argument("--width", type=int, default=2500, help="hidden width of the bounds case and matrix side")

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 from ._settings import PROTOCOLS, SEED_MAX, RunSettings, UsageError, differing
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -45,8 +47,25 @@ PROTOCOL_TRAINING: dict[str, dict[str, Any]] = {
 DEFAULT_OUT = "results/bounds"
 
 
+def _per_preset(key: str) -> str:
+    """``(default: quick X, paper Y)`` for a preset setting (one value when the presets agree)."""
+
+    def show(v: Any) -> str:
+        return " ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+
+    values = {name: show(p.get(key, "toolkit" if key == "protocol" else None)) for name, p in PRESETS.items()}
+    if len(set(values.values())) == 1:
+        return f"(default: {next(iter(values.values()))}, in every preset)"
+    return "(default: " + ", ".join(f"{name} {v}" for name, v in values.items()) + ")"
+
+
+def _per_protocol(key: str) -> str:
+    """``(default: toolkit X, authors Y)`` for a training setting of the protocols."""
+    return "(default: " + ", ".join(f"{name} {t[key]}" for name, t in PROTOCOL_TRAINING.items()) + ")"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.bounds",
         description=__doc__.split("\n\n")[0],
         epilog=(
@@ -56,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
             "1, diagonal pruned).  Every value given on the command line overrides the preset's.  Results: "
             "OUT/summary.json, epochs.csv, table.md, figures (PNG and PDF); checkpoints in OUT/checkpoints/."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument("--preset", choices=sorted(PRESETS), default="quick", help="base settings")
     ap.add_argument(
@@ -64,18 +83,19 @@ def build_parser() -> argparse.ArgumentParser:
         choices=sorted(PROTOCOLS),
         default=None,
         help="measurement protocol: toolkit (the paper's text) or authors (the released code as it "
-        "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search); default: "
-        "the preset's",
+        "executes: split, preprocessing, optimiser, diagonal, kappa, tie rule, search) " + _per_preset("protocol"),
     )
     ap.add_argument(
         "--dataset",
         nargs="+",
         choices=("digits", "mnist", "fashion-mnist", "cifar10"),
         default=None,
-        help="dataset(s) (default: the preset's)",
+        help="dataset(s) " + _per_preset("datasets"),
     )
     ap.add_argument("--data-dir", default=None, help="folder with the standard files (default: $MBP_DATA_DIR)")
-    ap.add_argument("--widths", type=int, nargs="+", default=None, metavar="W", help="hidden widths (default: preset)")
+    ap.add_argument(
+        "--widths", type=int, nargs="+", default=None, metavar="W", help="hidden widths " + _per_preset("widths")
+    )
     ap.add_argument(
         "--seeds",
         "--seed",
@@ -87,17 +107,35 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seeds (0..{SEED_MAX}) of the initialisation, data order, split and pruning; one task per "
         "(dataset, width, seed) (default: the protocol's, toolkit 0, authors 1)",
     )
-    ap.add_argument("--depth", type=int, default=None, help="number of linear layers (default: preset, 5)")
-    ap.add_argument("--epochs", type=int, default=None, help="training epochs, the most with --until positive-margin")
+    ap.add_argument("--depth", type=int, default=None, help="number of linear layers " + _per_preset("depth"))
+    ap.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="training epochs, the most with --until positive-margin " + _per_preset("epochs"),
+    )
     ap.add_argument(
         "--until",
         choices=("epochs", "positive-margin"),
-        default="epochs",
-        help="stop after --epochs, or as soon as every training point has a positive margin",
+        default=None,
+        help="stop after --epochs, or as soon as every training point has a positive margin (default: epochs)",
     )
-    ap.add_argument("--every", type=int, default=None, help="evaluate the bounds every N epochs, 0 = only at the end")
-    ap.add_argument("--optimizer", choices=("adam", "sgd"), default=None, help="default: the protocol's")
-    ap.add_argument("--lr", type=float, default=None, help="learning rate (default: the protocol's)")
+    ap.add_argument(
+        "--every",
+        type=int,
+        default=None,
+        help="evaluate the bounds every N epochs, 0 = only at the end " + _per_preset("every"),
+    )
+    ap.add_argument(
+        "--optimizer", choices=("adam", "sgd"), default=None, help="optimiser " + _per_protocol("optimizer")
+    )
+    ap.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="learning rate (default: toolkit 0.001, authors 0.02; with an --optimizer other than the protocol's: "
+        "adam 0.001, sgd 0.02)",
+    )
     ap.add_argument(
         "--momentum",
         type=float,
@@ -105,9 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="SGD momentum (default: toolkit 0.9, authors 0 as their code executes)",
     )
     ap.add_argument(
-        "--weight-decay", type=float, default=None, help="default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4"
+        "--weight-decay", type=float, default=None, help="(default: toolkit 0 (adam) / 1e-4 (sgd), authors 1e-4)"
     )
-    ap.add_argument("--batch-size", type=int, default=None, help="batch size (default: the protocol's)")
+    ap.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="batch size (default: toolkit 64, authors 256, authors on cifar10 64)",
+    )
     ap.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda[:N]")
     ap.add_argument(
         "--threads",
@@ -123,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="rounds of iterative magnitude pruning with rewinding for Theorem 6.2, 0 = skip; each round "
-        "trains the network once more, so k rounds cost k + 1 trainings (default: 0)",
+        "trains the network once more, so k rounds cost k + 1 trainings " + _per_preset("imp_rounds"),
     )
     ap.add_argument("--imp-fraction", type=float, default=0.5, help="fraction of surviving weights removed per round")
     ap.add_argument(
@@ -169,6 +212,48 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+#: options that say how to train or sweep, so that cannot apply to a network read with --checkpoint (trained
+#: elsewhere): (attribute, option); each is refused when given
+TRAINING_OPTIONS = (
+    ("widths", "--widths"),
+    ("depth", "--depth"),
+    ("epochs", "--epochs"),
+    ("until", "--until"),
+    ("every", "--every"),
+    ("optimizer", "--optimizer"),
+    ("lr", "--lr"),
+    ("momentum", "--momentum"),
+    ("weight_decay", "--weight-decay"),
+    ("batch_size", "--batch-size"),
+    ("imp_rounds", "--imp-rounds"),
+)
+
+
+def check_checkpoint_options(args: argparse.Namespace) -> None:
+    """With ``--checkpoint``, refuse (UsageError, one line) every option that cannot apply to a network trained
+    elsewhere; without it, refuse ``--init-checkpoint``."""
+    if not args.checkpoint:
+        if args.init_checkpoint:
+            raise UsageError("--init-checkpoint gives the initial weights of a --checkpoint network: give --checkpoint")
+        return
+    given = [opt for attr, opt in TRAINING_OPTIONS if getattr(args, attr) is not None]
+    if args.seeds is not None and len(args.seeds) > 1:
+        given.append("--seeds with more than one seed")
+    for flag, opt in (
+        (args.keep_epoch_weights, "--keep-epoch-weights"),
+        (args.resume, "--resume"),
+        (args.workers, "--workers"),
+        (args.scheduler, "--scheduler"),
+    ):
+        if flag:
+            given.append(opt)
+    if given:
+        raise UsageError(
+            f"--checkpoint evaluates one network trained elsewhere: {', '.join(given)} cannot apply to it (its "
+            "depth and widths come from the file; --dataset, --seed, --protocol, --delta and --prune-diagonal apply)"
+        )
+
+
 def settings_from(args: argparse.Namespace) -> RunSettings:
     """The typed settings of a command line: preset, then protocol defaults, then explicit options.  Raises
     UsageError (one line) naming the option."""
@@ -177,7 +262,7 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
     base.pop("protocol", None)
     protocol = PROTOCOLS[proto_name]
     train = dict(PROTOCOL_TRAINING[proto_name])
-    datasets = args.dataset or base["datasets"]
+    datasets = args.dataset if args.dataset is not None else base["datasets"]
     optimizer = args.optimizer or train["optimizer"]
     if args.optimizer and args.optimizer != train["optimizer"]:  # another optimiser than the protocol's
         train.update(lr=1e-3 if args.optimizer == "adam" else 0.02, momentum=None, weight_decay=None)
@@ -189,15 +274,22 @@ def settings_from(args: argparse.Namespace) -> RunSettings:
         weight_decay = 1e-4 if optimizer == "sgd" else 0.0
     if optimizer == "adam" and momentum:
         raise UsageError("--momentum applies to --optimizer sgd only")
-    batch = args.batch_size or (64 if "cifar10" in datasets and proto_name == "authors" else train["batch_size"])
+    if args.batch_size is not None:  # not `or`: 0 is a value (refused below), not "not given"
+        batch = args.batch_size
+    else:
+        batch = 64 if "cifar10" in datasets and proto_name == "authors" else train["batch_size"]
     seeds = args.seeds if args.seeds is not None else [train["seed"]]
+    if args.workers < 0:
+        raise UsageError(f"--workers must be >= 0 (0: the tasks run in this process) (got {args.workers})")
+    if args.scheduler and args.workers:
+        raise UsageError("--scheduler and --workers exclude each other (the scheduler's cluster has its workers)")
     for sd in seeds:
         if not 0 <= sd <= SEED_MAX:
             raise UsageError(f"--seed must be an integer from 0 to {SEED_MAX} (got {sd})")
     return RunSettings(
         datasets=tuple(datasets),
         data_dir=args.data_dir,
-        widths=tuple(args.widths or base["widths"]),
+        widths=tuple(args.widths if args.widths is not None else base["widths"]),
         seeds=tuple(seeds),
         depth=args.depth if args.depth is not None else base["depth"],
         epochs=args.epochs if args.epochs is not None else base["epochs"],
@@ -241,10 +333,27 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     os.replace(tmp, path)
 
 
+#: the figures of a run (experiments._figures; each written as PNG and PDF)
+FIGURE_STEMS = ("bounds_vs_width", "bound_vs_epoch", "sparsity_and_pruning_error", "pruning_error_vs_d")
+#: the files a run writes in --out (each replaced atomically, so none may be a folder)
+OUTPUT_FILES = (
+    "summary.json",
+    "epochs.csv",
+    "table.md",
+    *(f"{stem}.{ext}" for stem in FIGURE_STEMS for ext in ("png", "pdf")),
+)
+
+
 def check_out_dir(out: Path) -> None:
-    """Fail early, in one line, when ``out`` cannot hold the results (a file, read-only, no permission)."""
+    """Fail early, in one line, when ``out`` cannot hold the results (a file, read-only, no permission, a folder
+    where a result file goes)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is an existing file, not a folder: choose another --out")
+    for name in OUTPUT_FILES:
+        if (out / name).is_dir():
+            raise UsageError(
+                f"{out / name} is a folder, where the run writes a file: move it away or choose another --out"
+            )
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-probe-{os.getpid()}"
@@ -302,7 +411,10 @@ EPOCH_KEYS = (
     "bartlett_2017_code_log10",
     "ours_paper_compatible_log10",
     "theorem_5_2_log10",
+    "theorem_5_2_margin_condition_met",
     "lemma_d_1_log10",
+    "lemma_d_1_margin_condition_met",
+    "theorem_5_2_required_margin",
     "neyshabur_2015_measures_log10",
     "bartlett_2017_measures_log10",
     "neyshabur_2018_measures_log10",
@@ -323,8 +435,9 @@ def run_task(
     messages."""
     import torch
 
+    from ._bounds import NoMarginError
     from ._data import load_dataset
-    from ._evaluate import network_bounds
+    from ._evaluate import network_bounds, network_without_bounds
     from ._model import linear_layers
     from ._run import task_data, task_dir, train_task
 
@@ -342,22 +455,37 @@ def run_task(
 
     init_holder: dict[str, Any] = {}
 
-    def bounds_of(ws, bs, curve: bool = False) -> dict:
-        res = network_bounds(
-            ws,
-            bs,
-            init_holder.get("init"),
-            td.x_train,
-            td.y_train,
-            td.x_test,
-            td.y_test,
-            protocol=s.protocol,
-            delta=s.delta,
-            seed=task.seed,
-            prune_diagonal=s.prune_diagonal,
-            error_curve=curve,
-            device="cpu",
-        )
+    def bounds_of(ws, bs, curve: bool = False, final: bool = False) -> dict:
+        try:
+            res = network_bounds(
+                ws,
+                bs,
+                init_holder.get("init"),
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                protocol=s.protocol,
+                delta=s.delta,
+                seed=task.seed,
+                prune_diagonal=s.prune_diagonal,
+                error_curve=curve,
+                device="cpu",
+            )
+        except NoMarginError as exc:
+            if not final:
+                raise
+            # the trained network is recorded without bounds, with the reason; the sweep goes on
+            res = network_without_bounds(
+                ws,
+                bs,
+                td.x_train,
+                td.y_train,
+                td.x_test,
+                td.y_test,
+                f"{exc}: train longer (--epochs) or with another --lr",
+                protocol=s.protocol,
+            )
         if len(td.y_val):
             from ._measures import margin_loss, margins
 
@@ -404,7 +532,7 @@ def run_task(
                     row.update(epoch_bounds(e, ws, bs))
     t0 = time.perf_counter()
     ws, bs = arrays(model.cpu())
-    final = bounds_of(ws, bs, curve=True)
+    final = bounds_of(ws, bs, curve=True, final=True)
     t_bounds = time.perf_counter() - t0
     if history:
         history[-1].update({k: final.get(k) for k in EPOCH_KEYS})
@@ -451,7 +579,7 @@ def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: b
 
     import theory
 
-    from ._bounds import FALLBACK_LEVELS, SKETCH_CONSTANT, choose_gamma
+    from ._bounds import FALLBACK_LEVELS, SKETCH_CONSTANT, NoMarginError, choose_gamma
     from ._imp import iterative_magnitude_pruning
     from ._measures import margin_loss, margins
     from ._model import make_mlp
@@ -475,13 +603,25 @@ def run_imp(task: Task, s: RunSettings, td, out: Path, resume: bool, progress: b
     model = model.cpu()
     tie = s.protocol.tie_is_error
     tr_margins = margins(evaluate(model, td.x_train, td.y_train)["logits"], td.y_train)
-    gamma, rule = choose_gamma(tr_margins, s.protocol)
     nonzeros = int(sum(int(mk.sum()) for mk in masks))
+    test_err = evaluate(model, td.x_test, td.y_test, tie_is_error=tie)["error"]
+    try:
+        gamma, rule = choose_gamma(tr_margins, s.protocol)
+    except NoMarginError as exc:  # the ticket is recorded without its bound, with the reason
+        return {
+            "rounds": s.imp_rounds,
+            "fraction": s.imp_fraction,
+            "nonzeros": nonzeros,
+            "dense_weights": int(sum(mk.numel() for mk in masks)),
+            "test_error": test_err,
+            "theorem_6_2_log10": None,
+            "not_computed": f"{exc} (the lottery ticket)",
+            "history": hist,
+        }
     gap = theory.theorem_6_2_gap_from_nonzeros(
         q_nnz=nonzeros, p=max(td.input_dim, task.width), c_m=SKETCH_CONSTANT, r=FALLBACK_LEVELS, m=td.m, delta=s.delta
     )
     bound = margin_loss(tr_margins, gamma, tie) + gap
-    test_err = evaluate(model, td.x_test, td.y_test, tie_is_error=tie)["error"]
     return {
         "rounds": s.imp_rounds,
         "fraction": s.imp_fraction,
@@ -522,9 +662,78 @@ def _fmt(v: Any, spec: str = ".2f") -> str:
     return format(v, spec)
 
 
-def table_markdown(records: list[dict], s: RunSettings) -> str:
+def _bound_cell(rec: dict, key: str) -> str:
+    """A log10 bound as printed for people: the number, and beside a rigorous bound why it is vacuous."""
+    from ._bounds import RIGOROUS, rigorous_note
+
+    text = _fmt(rec.get(key))
+    name = key.removesuffix("_log10")
+    note = rigorous_note(rec, name) if name in RIGOROUS else None
+    return f"{text} ({note})" if note else text
+
+
+def _epochs_cell(rec: dict) -> str:
+    if rec.get("checkpoint"):  # read with --checkpoint: trained elsewhere, or by the toolkit as its file says
+        if rec.get("epochs_trained") is None:
+            return "n/a (trained elsewhere)"
+        return f"{rec['epochs_trained']} (as its file records)"
+    return f"{rec.get('epochs_trained')} ({rec.get('stopped_by')})"
+
+
+def _condition_cell(rec: dict) -> str:
+    """Theorem 5.2's margin condition for people: yes / no, with the margin needed and the margin there."""
+    required, gamma = rec.get("theorem_5_2_required_margin"), rec.get("gamma")
+    if required is None or gamma is None:
+        return "n/a (no rigorous bound)"
+    met = rec.get("theorem_5_2_margin_condition_met")
+    return f"{'yes' if met else 'no'} (needs {required:.3g}, has {gamma:.3g})"
+
+
+def settings_json(s: RunSettings, network: dict | None = None) -> dict:
+    """summary.json's ``settings``: the run's, or for a network read with --checkpoint (``network``: its file,
+    depth and widths) only what applies to it; its training settings are not claimed (trained elsewhere)."""
+    if network is None:
+        return s.to_json()
+    return {
+        "source": "checkpoint",
+        "training": TRAINED_ELSEWHERE,
+        **network,
+        "datasets": list(s.datasets),
+        "data_dir": s.data_dir,
+        "seeds": list(s.seeds),
+        "protocol": s.protocol.name,
+        "delta": s.delta,
+        "prune_diagonal": s.prune_diagonal,
+        "threads": s.threads,
+        "preset": s.preset,
+    }
+
+
+#: what is said of the training of a network read with --checkpoint
+TRAINED_ELSEWHERE = "trained elsewhere: its training settings are not known here"
+
+
+def _settings_line(s: RunSettings, network: dict | None) -> str:
+    diagonal = f"delta {s.delta}, diagonal {'pruned' if s.prune_diagonal else 'kept'}"
+    if network is not None:
+        init = f", initial weights from {network['init_checkpoint']}" if network.get("init_checkpoint") else ""
+        return (
+            f"Network: read from {network['checkpoint']}{init} (depth {network['depth']}, hidden widths "
+            f"{' '.join(map(str, network['widths'])) or 'none'}; {network.get('training', TRAINED_ELSEWHERE)}).  "
+            "Settings: protocol "
+            f"{s.protocol.name}, seed {s.seeds[0]}, {diagonal}."
+        )
+    return (
+        f"Settings: protocol {s.protocol.name}, {s.optimizer} (lr {s.lr}, momentum {s.momentum}, weight decay "
+        f"{s.weight_decay}), {'until a positive margin, at most ' if s.until_positive_margin else ''}{s.epochs} "
+        f"epochs, batch {s.batch_size}, depth {s.depth}, {diagonal}."
+    )
+
+
+def table_markdown(records: list[dict], s: RunSettings, network: dict | None = None) -> str:
     """table.md: per dataset, the paper's rows with the paper's value beside ours (both log10; the paper prints
-    natural logs, converted here, see experiments._paper) and the measures behind them."""
+    natural logs, converted here, see experiments._paper) and the measures behind them.  ``network``: the file,
+    depth and widths of a network read with --checkpoint (then no training settings are claimed)."""
     import pandas as pd
 
     from ._paper import PAPER_UNIT_NOTE, paper_value
@@ -532,10 +741,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
     parts = [
         "# Bounds (log10 of each bound; natural logs inside the formulas)",
         "",
-        f"Settings: protocol {s.protocol.name}, {s.optimizer} (lr {s.lr}, momentum {s.momentum}, weight decay "
-        f"{s.weight_decay}), {'until a positive margin, at most ' if s.until_positive_margin else ''}{s.epochs} "
-        f"epochs, batch {s.batch_size}, depth {s.depth}, delta {s.delta}, diagonal "
-        f"{'pruned' if s.prune_diagonal else 'kept'}.",
+        _settings_line(s, network),
         f"'paper' is the paper's reported value where it exists, in log10: {PAPER_UNIT_NOTE}",
     ]
     for dataset in sorted({r["dataset"] for r in records}):
@@ -543,7 +749,7 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
         cols: dict[str, list[str]] = {}
         for r in recs:
             name = f"h={r['width']}" + (f" s={r['seed']}" if len(s.seeds) > 1 else "")
-            cols[f"{name} ours"] = [_fmt(r.get(key)) for _, key, _ in TABLE_ROWS]
+            cols[f"{name} ours"] = [_bound_cell(r, key) for _, key, _ in TABLE_ROWS]
             cols[f"{name} paper"] = [
                 _fmt(paper_value(dataset, pk, r["width"]))
                 if pk and paper_value(dataset, pk, r["width"]) is not None
@@ -555,20 +761,22 @@ def table_markdown(records: list[dict], s: RunSettings) -> str:
         measures = {
             "margin gamma used": [_fmt(r.get("gamma"), ".4g") for r in recs],
             "gamma rule": [r.get("gamma_rule") for r in recs],
-            "epochs trained": [f"{r.get('epochs_trained')} ({r.get('stopped_by')})" for r in recs],
+            "epochs trained": [_epochs_cell(r) for r in recs],
             "d* (pruning strength)": [_fmt(r.get("d_star"), ".4g") for r in recs],
             "search status": [r.get("bisection_status") for r in recs],
             "test error, unpruned / pruned (fraction)": [
                 f"{_fmt(r.get('test_error'), '.4f')} / {_fmt(r.get('pruned_test_error'), '.4f')}" for r in recs
             ],
             "survivors / expected": [
-                f"{r.get('survivors')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
+                f"{_fmt(r.get('survivors'), 'd')} / {_fmt(r.get('expected_survivors'), '.0f')}" for r in recs
             ],
-            "Thm 5.2 margin condition met": [r.get("theorem_5_2_margin_condition_met") for r in recs],
+            "Thm 5.2 / Lemma D.1 margin condition met": [_condition_cell(r) for r in recs],
             "IMP ticket: Theorem 6.2 (log10)": [
-                _fmt(r["imp"]["theorem_6_2_log10"]) if "imp" in r else "n/a" for r in recs
+                _fmt(r["imp"].get("theorem_6_2_log10")) if "imp" in r else "n/a" for r in recs
             ],
         }
+        if any(r.get("bounds_not_computed") for r in recs):
+            measures["bounds not computed because"] = [r.get("bounds_not_computed") or "" for r in recs]
         mframe = pd.DataFrame(measures, index=[f"h={r['width']} s={r['seed']}" for r in recs]).T
         mframe.index.name = "measure"
         parts += ["", f"## {dataset}", "", frame.to_markdown(), "", mframe.to_markdown()]
@@ -584,11 +792,12 @@ def epoch_rows(records: list[dict]) -> list[dict]:
     return rows
 
 
-def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
-    """summary.json, epochs.csv, table.md and the figures, each written atomically."""
+def write_outputs(out: Path, records: list[dict], s: RunSettings, network: dict | None = None) -> list[Path]:
+    """summary.json, epochs.csv, table.md and the figures, each written atomically (``network``: see
+    :func:`settings_json`)."""
     written = []
     summary = {
-        "settings": s.to_json(),
+        "settings": settings_json(s, network),
         "protocol": s.protocol.describe(),
         "versions": versions(),
         "units": "log10 for every *_log10 key; errors are fractions; margins in logit units",
@@ -605,7 +814,7 @@ def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
         w.writerows(rows)
         write_atomic(out / "epochs.csv", buf.getvalue())
         written.append(out / "epochs.csv")
-    write_atomic(out / "table.md", table_markdown(records, s))
+    write_atomic(out / "table.md", table_markdown(records, s, network))
     written.append(out / "table.md")
     from ._figures import write_figures
 
@@ -614,10 +823,17 @@ def write_outputs(out: Path, records: list[dict], s: RunSettings) -> list[Path]:
 
 
 def _print_record(rec: dict, seconds: float) -> None:
+    if rec.get("bounds_not_computed"):
+        print(
+            f"  {rec['task']}: test error {_fmt(rec.get('test_error'), '.4f')}, training error "
+            f"{_fmt(rec.get('train_error'), '.4f')}; bounds n/a: {rec['bounds_not_computed']} [{seconds:.0f} s]",
+            flush=True,
+        )
+        return
     print(
         f"  {rec['task']}: test error {_fmt(rec.get('test_error'), '.4f')} (pruned "
         f"{_fmt(rec.get('pruned_test_error'), '.4f')}), log10 bounds: ours {_fmt(rec.get('ours_paper_compatible_log10'))}, "
-        f"Bartlett(code) {_fmt(rec.get('bartlett_2017_code_log10'))}, Thm 5.2 {_fmt(rec.get('theorem_5_2_log10'))} "
+        f"Bartlett(code) {_fmt(rec.get('bartlett_2017_code_log10'))}, Thm 5.2 {_bound_cell(rec, 'theorem_5_2_log10')} "
         f"[{seconds:.0f} s]",
         flush=True,
     )
@@ -640,6 +856,10 @@ def main(
     except BrokenPipeError:
         _silence_broken_pipe()
         return 0
+    except OSError as exc:  # a result that cannot be written (disk full, permissions changed during the run)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"experiments.bounds: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 def _silence_broken_pipe() -> None:
@@ -655,6 +875,7 @@ def _main(args: argparse.Namespace, prog: str = "experiments.bounds") -> int:
     from ._train import CheckpointError
 
     try:
+        check_checkpoint_options(args)
         s = settings_from(args)
         out = Path(args.out)
         check_out_dir(out)
@@ -703,6 +924,15 @@ def _main(args: argparse.Namespace, prog: str = "experiments.bounds") -> int:
             todo.append(t)
     # keep records of tasks not asked for this time (another sweep into the same folder)
     kept = {k: v for k, v in previous.items() if k not in {t.key for t in tasks}}
+
+    def failed(exc: Exception, key: str | None = None) -> int:
+        msg = " ".join(str(exc).split())
+        where = f"{key}: " if key and not msg.startswith(key) else ""
+        print(f"{prog}: {where}{msg}", file=sys.stderr)
+        if records:
+            write_outputs(out, list({**kept, **records}.values()), s)
+        return 2
+
     try:
         if args.scheduler or args.workers:
             from ._sweep import run_distributed
@@ -716,19 +946,24 @@ def _main(args: argparse.Namespace, prog: str = "experiments.bounds") -> int:
         else:
             for t in todo:
                 t0 = time.perf_counter()
-                rec = run_task(t, s, out, args.resume, not args.no_progress, args.keep_epoch_weights)
+                try:
+                    rec = run_task(t, s, out, args.resume, not args.no_progress, args.keep_epoch_weights)
+                except (UsageError, DataError, CheckpointError, ValueError) as exc:
+                    return failed(exc, t.key)  # the line names the task that failed
                 records[t.key] = rec
                 write_outputs(out, list({**kept, **records}.values()), s)  # after every task: nothing finished is lost
                 _print_record(rec, time.perf_counter() - t0)
     except (UsageError, DataError, CheckpointError, ValueError) as exc:
-        msg = str(exc).replace("\n", " ")
-        print(f"{prog}: {msg}", file=sys.stderr)
-        if records:
-            write_outputs(out, list({**kept, **records}.values()), s)
-        return 2
+        return failed(exc)
     ordered = [records[t.key] for t in tasks if t.key in records] + list(kept.values())
     written = write_outputs(out, ordered, s)
     print("wrote " + ", ".join(str(p) for p in written))
+    unbounded = [r["task"] for r in ordered if r.get("bounds_not_computed")]
+    if unbounded:
+        print(
+            f"{len(unbounded)} of {len(ordered)} task(s) without bounds (reason on their line above and in "
+            f"summary.json, 'bounds_not_computed'): {', '.join(unbounded)}"
+        )
     if args.preset == "quick" and s.datasets == ("digits",):
         print(
             "The paper's setting: python -m experiments.bounds --preset paper --data-dir DIR "

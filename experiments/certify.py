@@ -18,6 +18,8 @@ import platform
 import sys
 from pathlib import Path
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 DEFAULT_OUT = "results/certify"
 
 
@@ -26,14 +28,14 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.certify",
         description=__doc__.split("\n\n")[0],
         epilog=(
             "Certificates are probabilities of error (not log10), valid with probability >= 1 - delta over the "
             "draw of the m training examples; the data-dependent-prior line is labelled and uses its own m."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist")
     ap.add_argument("--data-dir", default=None, help="folder of the IDX archives (or $MBP_DATA_DIR)")

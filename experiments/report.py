@@ -20,6 +20,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from theory._cli import DefaultsHelpFormatter, OneLineParser
+
 PAPER_ROWS = (
     ("Neyshabur 2015 (code form)", "neyshabur_2015_code_log10", "neyshabur_2015_code", "baseline-neyshabur-2015"),
     ("Neyshabur 2017 (code form)", "neyshabur_2017_code_log10", "neyshabur_2017_code", "baseline-neyshabur-2017"),
@@ -48,13 +50,13 @@ DEFAULT_WIDTHS = (500, 784, 1000, 1500, 2000, 2500)
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m experiments.report",
         description=__doc__.split("\n\n")[0],
         epilog="Example: python -m experiments.report --data-dir DIR --widths 500 784 --out results/report; "
         "rebuild it from its records without training: python -m experiments.report --from-records "
         "results/report/records --out results/rebuilt",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     ap.add_argument(
         "--protocol",
@@ -631,12 +633,12 @@ def headline(
         out += ["", f"Also {sweep_label(summ)} (`{folder}`): {runs}."]
     met = sum(bool(r.get("theorem_5_2_margin_condition_met")) for r in recs)
     req = [r["theorem_5_2_required_margin"] for r in recs if r.get("theorem_5_2_required_margin")]
-    if req:
+    gammas = [r["gamma"] for r in recs if r.get("gamma") is not None]  # a network without bounds has none
+    if req and gammas:
         out += [
             "",
             f"Theorem 5.2's margin condition holds in {met} of {len(recs)} networks (required margins "
-            f"{min(req):.3g} to {max(req):.3g}, training margins {min(r['gamma'] for r in recs):.3g} to "
-            f"{max(r['gamma'] for r in recs):.3g})"
+            f"{min(req):.3g} to {max(req):.3g}, training margins {min(gammas):.3g} to {max(gammas):.3g})"
             + ("; where it fails the rigorous bound is vacuous." if met < len(recs) else "."),
         ]
     search = next((d for d in differences if d["place"] == "search for the pruning strength"), None)
@@ -954,7 +956,7 @@ def _main(args: argparse.Namespace) -> int:
     else:
         if args.data_dir is None and not os.environ.get("MBP_DATA_DIR"):
             raise ValueError("--data-dir (or MBP_DATA_DIR) must name the MNIST archives")
-        width = args.audit_width or min(args.widths)
+        width = args.audit_width if args.audit_width is not None else min(args.widths)
         if width not in args.widths:
             raise ValueError(f"--audit-width {width} is not one of --widths")
         from . import bounds as bounds_cli

@@ -8,11 +8,12 @@ when available), and prints the ratio; then the L1 sketch-recovery solve time fo
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 
 import numpy as np
+
+from theory._cli import OneLineParser
 
 from ._algorithm1 import algorithm_1
 
@@ -83,7 +84,7 @@ def sketch_figure(p: int = 64, j: int = 2, m: int = 28) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m numerics.bench", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m numerics.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-sketch", action="store_true")

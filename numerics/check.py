@@ -15,11 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from theory._cli import OneLineParser
+
 
 def _parser() -> argparse.ArgumentParser:
     from ._claims import CHECKS
 
-    p = argparse.ArgumentParser(prog="python -m numerics.check", description=__doc__.splitlines()[2])
+    p = OneLineParser(prog="python -m numerics.check", description=__doc__.splitlines()[2])
     p.add_argument("ids", nargs="*", metavar="ID", help=f"claim ids (default: all): {', '.join(CHECKS)}")
     p.add_argument(
         "--samples",

@@ -10,7 +10,6 @@ inside the evidence sentences are typeset with ``sympy.latex`` of the expression
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -22,7 +21,7 @@ from pathlib import Path
 import sympy as sp
 
 from ._claim import Claim
-from ._cli import run_cli
+from ._cli import OneLineParser, run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 _PREAMBLE = r"""\documentclass[10pt]{article}
@@ -304,13 +303,23 @@ def compile_pdf(tex_path: Path) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m theory.docs", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m theory.docs", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="build/docs", help="output directory (default: build/docs)")
     ap.add_argument("--no-pdf", action="store_true", help="write the .tex only, do not compile")
     args = ap.parse_args(argv)
     out = Path(args.out)
     tex = out / "derivations.tex"
-    _write_atomic(tex, render(build_ledger(str(EVIDENCE_FILE))))
+    if out.exists() and not out.is_dir():
+        print(f"theory.docs: --out {out} is an existing file, not a folder: choose another --out", file=sys.stderr)
+        return 2
+    if tex.is_dir():
+        print(f"theory.docs: {tex} is a folder, where the .tex file goes: move it away", file=sys.stderr)
+        return 2
+    try:
+        _write_atomic(tex, render(build_ledger(str(EVIDENCE_FILE))))
+    except OSError as exc:  # no permission, a file where a parent folder should be, disk full
+        print(f"theory.docs: cannot write {tex}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     print(f"wrote {tex}")
     if args.no_pdf:
         return 0

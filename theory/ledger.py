@@ -16,7 +16,7 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
-from ._cli import run_cli
+from ._cli import OneLineParser, run_cli
 from ._ledger import EVIDENCE_FILE, build_ledger
 
 
@@ -51,7 +51,7 @@ def _update_readme(path: Path, table: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
+    ap = OneLineParser(
         prog="python -m theory.ledger",
         description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from networks import relu_forward
 
-from experiments._bounds import bisect_strength, choose_gamma, compute_bounds, prune_network
+from experiments._bounds import bisect_strength, choose_gamma, compute_bounds, prune_network, rigorous_note
 
 
 def test_bisection_finds_the_root_of_an_increasing_function():
@@ -22,6 +22,18 @@ def test_choose_gamma():
     assert g > 0 and "percentile" in rule
     with pytest.raises(ValueError, match="misclassifies"):
         choose_gamma(np.linspace(-1, 0.1, 10))
+
+
+def test_no_margin_is_its_own_error_and_gives_no_advice():
+    from experiments._bounds import NoMarginError
+
+    with pytest.raises(NoMarginError) as info:
+        choose_gamma(np.r_[-np.ones(3), np.ones(7)])
+    # the network may have been trained elsewhere (--checkpoint, experiments.evaluate): no "train longer (--epochs)"
+    assert str(info.value) == (
+        "the network misclassifies 30.0% of its training points (more than 10%), so no positive margin is left to "
+        "bound with"
+    )
 
 
 def test_pruning_is_monotone_in_d_with_common_random_numbers():
@@ -78,6 +90,26 @@ def test_compute_bounds_on_a_toy_network():
     # every rigorous bound is at least the training error of the pruned network's margin loss at 0
     assert 10 ** res["theorem_5_2_log10"] >= res["train_error"]
     assert res["expected_survivors"] > 0 and res["survivors"] > 0
+    # Lemma D.1 asks for Theorem 5.2's margin: its flag sits beside its number too
+    assert res["lemma_d_1_margin_condition_met"] == res["theorem_5_2_margin_condition_met"]
+
+
+def test_rigorous_note_says_when_the_bound_is_vacuous():
+    fails = {
+        "gamma": 3.75,
+        "theorem_5_2_required_margin": 6500.0,
+        "theorem_5_2_log10": 0.22,
+        "theorem_5_2_margin_condition_met": False,
+        "lemma_d_1_log10": 0.1,  # an old record: no flag of its own, Theorem 5.2's condition applies
+    }
+    assert rigorous_note(fails, "theorem_5_2") == "vacuous: needs margin 6.5e+03, has 3.75"
+    assert rigorous_note(fails, "lemma_d_1") == "vacuous: needs margin 6.5e+03, has 3.75"
+    below_one = {**fails, "theorem_5_2_log10": -0.5}
+    assert "evaluated at the required margin" in rigorous_note(below_one, "theorem_5_2")
+    met = {**fails, "theorem_5_2_margin_condition_met": True, "lemma_d_1_margin_condition_met": True}
+    assert rigorous_note({**met, "theorem_5_2_log10": -1.0}, "theorem_5_2") is None
+    assert rigorous_note(met, "theorem_5_2") == "vacuous: above 1"
+    assert rigorous_note({**met, "theorem_5_2_log10": None}, "theorem_5_2") is None
 
 
 def test_pruning_error_curve_tracks_lemma_4_2_and_5_1():

@@ -353,3 +353,13 @@ def test_readme_findings_and_units_evidence_are_generated_from_the_committed_rec
     assert read_block((root / "README.md").read_text(), "findings") == block.strip()
     evidence = json.loads((root / "theory/evidence/experiments.json").read_text())
     assert evidence[0]["evidence"] == "Units: " + _units_sentence(units)
+
+
+def test_audit_width_zero_is_refused_not_replaced(tmp_path, capsys):
+    # `--audit-width 0 or min(widths)` silently audited the smallest width
+    rc = report.main(
+        ["--data-dir", str(tmp_path), "--widths", "32", "--audit-width", "0", "--out", str(tmp_path / "r")]
+    )
+    assert rc == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "experiments.report: --audit-width 0 is not one of --widths"

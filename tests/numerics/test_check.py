@@ -73,3 +73,10 @@ def test_cli_exits_quietly_when_the_reader_closes_the_pipe():
     assert_quiet_exit(
         run_into_closed_pipe("-m", "numerics.check", "algorithm-1", "--samples", "200", "--format", "json")
     )
+
+
+def test_argparse_errors_are_one_line_without_the_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        check.main(["--seed", "x"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err == "numerics.check: argument --seed: invalid int value: 'x'\n"

@@ -82,3 +82,29 @@ def test_subscripted_names_in_sentences_become_symbols():
     out = evidence_tex(c, "only where lambda_l Gamma_l <= ||A_l||/L; see adversarial_failure")
     assert r"$\lambda_{l}$" in out and r"$\Gamma_{l}$" in out and r"$A_{l}$" in out
     assert r"adversarial\_failure" in out  # a function name stays text
+
+
+def test_argument_errors_are_one_line_without_the_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--bogus"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == "theory.docs: unrecognized arguments: --bogus\n"
+
+
+@pytest.mark.parametrize(
+    "make, out, message",
+    [
+        ("file", "f", "theory.docs: --out {tmp}/f is an existing file, not a folder: choose another --out"),
+        ("file", "f/sub", "theory.docs: cannot write {tmp}/f/sub/derivations.tex: Not a directory"),
+        ("tex-dir", "d", "theory.docs: {tmp}/d/derivations.tex is a folder, where the .tex file goes: move it away"),
+    ],
+)
+def test_an_out_that_cannot_hold_the_tex_is_one_line(tmp_path, capsys, make, out, message):
+    # --out naming an existing file gave a FileExistsError traceback
+    if make == "file":
+        (tmp_path / "f").write_text("")
+    else:
+        (tmp_path / "d" / "derivations.tex").mkdir(parents=True)
+    assert main(["--out", str(tmp_path / out), "--no-pdf"]) == 2
+    assert capsys.readouterr().err == message.format(tmp=tmp_path) + "\n"
