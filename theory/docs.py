@@ -125,6 +125,22 @@ RESULT_NAMES = {
     "ours_over_theorem_5_2": r"\text{Ours} / \text{Theorem 5.2}",
     "c_m_star_p784_j8_r65536": r"c_m^{*}(p = 784,\ j = 8,\ r = 2^{16})",
     "phase_transition_c_m_squared": r"c_m^2\ (\ell_1 \text{ phase transition})",
+    # Occam / Langford-Seeger certificates (theory._occam)
+    "kl": r"\mathrm{kl}(q \,\|\, p)",
+    "dkl_dp": r"\frac{\partial\,\mathrm{kl}(q \,\|\, p)}{\partial p}",
+    "kl_at_zero": r"\mathrm{kl}(0 \,\|\, p)",
+    "kl_inverse_at_zero": r"\mathrm{kl}^{-1}(0, c)",
+    "chernoff_tail": r"P(\widehat{\mathrm{err}}_S(h) \le q)",
+    "complexity": r"c = \frac{|\mathrm{code}(h)| \ln 2 + \ln G + \ln(1/\delta)}{m}",
+    "catoni_exponent": r"f_C(p)",
+    "catoni_best_C": r"C^{*}",
+    "catoni_bound": r"\mathrm{err}_{\mathrm{Catoni}}",
+    "binomial_log_pmf": r"\ln P(\mathrm{Bin}(m, p) = k)",
+    "log2_binomial": r"\log_2 \binom{N}{J}",
+    "dirichlet_predictive": r"P(x_{t+1} = k \mid n_k, n)",
+    "dirichlet_multinomial_bits": r"L_{\mathrm{DM}}",
+    "permutation_bits": r"\log_2 h!",
+    "codebook_bits": r"L_{\mathrm{codebook}}",
 }
 
 
