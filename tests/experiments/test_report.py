@@ -222,7 +222,7 @@ def _one_stderr_line(capsys) -> str:
     [
         (["--epochs", "0"], "experiments.report: --epochs must be >= 1"),
         (["--device", "tpu"], "experiments.report: --device must be"),
-        (["--data-dir", "MISSING"], "experiments.report: MNIST: missing"),
+        (["--data-dir", "MISSING"], "experiments.report: mnist/width-8/seed-1: MNIST: missing"),  # names the task
     ],
 )
 def test_errors_of_the_training_step_name_the_report(tmp_path, capsys, extra, message):
