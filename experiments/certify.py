@@ -223,12 +223,23 @@ def main(argv: list[str] | None = None) -> int:
 def _from_records(args: argparse.Namespace) -> int:
     """--from-records: the outputs and the README block again from an earlier run's certify.json."""
     src = Path(args.from_records) / "certify.json"
+    from ._certify import check_result
+
+    defaults = build_parser().parse_args([])
+    kept = {"from_records", "out", "readme", "no_progress", "threads"}
+    ignored = sorted(k for k, v in vars(args).items() if k not in kept and v != getattr(defaults, k))
+    if ignored:
+        names = ", ".join("--" + k.replace("_", "-") for k in ignored)
+        print(f"experiments.certify: {names} cannot apply with --from-records (the records fix them)", file=sys.stderr)
+        return 2
     try:
         result = json.loads(src.read_text())
         if not isinstance(result, dict) or "lines" not in result or "records" not in result:
             raise ValueError("not a certify.json (no 'lines' or 'records')")
-    except (OSError, ValueError) as exc:
-        print(f"experiments.certify: cannot read {src}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        check_result(result)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        text = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"experiments.certify: cannot use {src}: {text}", file=sys.stderr)
         return 2
     return _write(result, Path(args.out), args.readme, source=args.from_records)
 
@@ -246,9 +257,8 @@ def _write(result: dict, out: Path, readme: str | None, source: str | None = Non
     write_atomic(out / "certify.json", json.dumps(result, indent=1, default=float) + "\n")
     write_atomic(out / "table.md", md)
     print(md)
-    print(
-        f"wrote {out / 'table.md'}, {out / 'certify.csv'}, {out / 'certify.json'} [{result['wall_seconds']['total']:.0f} s]"
-    )
+    took = "" if source else f" [{result['wall_seconds']['total']:.0f} s]"
+    print(f"wrote {out / 'table.md'}, {out / 'certify.csv'}, {out / 'certify.json'}{took}")
     if readme:
         try:
             done = update_block(Path(readme), "certify", readme_block(result, source or str(out)))

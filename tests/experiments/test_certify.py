@@ -43,7 +43,9 @@ def test_tiny_digits_run(tmp_path, capsys):
             pytest.approx(rec["bits"])
         )
         # the certificate is the theory's bound on exactly these numbers
-        c = theory.occam_complexity(rec["bits"], rec["grid_size"], rec["delta"], rec["m"])
+        charged = rec.get("charged_bits", rec["bits"])  # the hold-out reference charges no code
+        assert charged == (0 if rec["variant"].startswith("reference") else rec["bits"])
+        c = theory.occam_complexity(charged, rec["grid_size"], rec["delta"], rec["m"])
         assert rec["certificate_kl"] == pytest.approx(numerics.kl_inverse(rec["train_error"], c), abs=1e-12)
     dd = [r for r in res["records"] if r["variant"].startswith("data-dependent")]
     assert dd and all(r["bits_mask"] == 0 and r["m"] == 958 and r["prior_examples"] == 240 for r in dd)
@@ -105,6 +107,32 @@ def test_missing_mnist_one_line_exit_2(tmp_path, capsys):
     assert main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert err and "\n" not in err
+
+
+def test_from_records_rederives_every_certificate(tmp_path, capsys):
+    """--from-records recomputes each certificate from the record's own errors, m, bits, delta and G, and checks G
+    against the networks tried: a tampered record is refused in one line."""
+    out = tmp_path / "run"
+    assert main(TINY + ["--out", str(out), "--no-paper-bounds"]) == 0
+    res = json.loads((out / "certify.json").read_text())
+    for key, value in (("certificate_kl", 0.01), ("bits", 3), ("grid_size", 1)):
+        bad = json.loads(json.dumps(res))
+        rec = next(r for r in bad["records"] if r["variant"] == "data-independent")
+        rec[key] = value if key != "grid_size" else rec[key] + 5
+        (tmp_path / key).mkdir()
+        (tmp_path / key / "certify.json").write_text(json.dumps(bad))
+        capsys.readouterr()
+        assert main(["--from-records", str(tmp_path / key), "--out", str(tmp_path / "o")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "does not follow" in err and "\n" not in err, (key, err)
+    bad = json.loads(json.dumps(res))
+    bad["records"].append(dict(bad["records"][0]))  # a network tried but not charged in G
+    (tmp_path / "grid").mkdir()
+    (tmp_path / "grid" / "certify.json").write_text(json.dumps(bad))
+    assert main(["--from-records", str(tmp_path / "grid"), "--out", str(tmp_path / "o")]) == 2
+    assert "G = 1 was charged" in capsys.readouterr().err
+    assert main(["--from-records", str(out), "--delta", "0.01", "--out", str(tmp_path / "o")]) == 2
+    assert "--delta cannot apply with --from-records" in capsys.readouterr().err
 
 
 def test_from_records_bad_folder_one_line_exit_2(tmp_path, capsys):
