@@ -40,7 +40,7 @@ from typing import Any
 from theory._cli import DefaultsHelpFormatter, OneLineParser
 
 #: the report's trained networks (python -m experiments.report), relative to the repository root
-DEFAULT_CHECKPOINT = "results/report/mnist/checkpoints/width-{width}.pt"
+DEFAULT_CHECKPOINT = "results/report/mnist/checkpoints/mnist-width-{width}-seed-1/train.pt"  # experiments.report's
 DEFAULT_CACHE = "results/bench"
 CASES = ("bounds", "sparse-norms", "spectral", "epoch", "suite")
 DEFAULT_CASES = ("bounds", "sparse-norms", "spectral", "epoch")
@@ -514,7 +514,7 @@ def _fmt(seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line: run the cases (each in a subprocess) and print one table; returns the exit status (0;
-    1 when a case fails, with its error on stderr; 2 for unknown cases or non-positive sizes)."""
+    2, with one line on stderr, for unknown cases, non-positive sizes, a missing --checkpoint or a failing case)."""
     t_start = time.perf_counter()
     ap = OneLineParser(
         prog="python -m experiments.bench",
@@ -552,12 +552,18 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_case(args.case_json, args.width, args.samples, **opts)))
         return 0
     unknown = [c for c in args.cases if c not in CASES]
-    sizes = (args.width, args.samples, args.train_samples, args.epoch_width, args.epoch_samples)
-    if unknown or min(sizes) < 1:
+    if unknown:
         print(
-            f"experiments.bench: unknown case(s) {unknown} (choose from {', '.join(CASES)}) or a non-positive size",
-            file=sys.stderr,
+            f"experiments.bench: unknown case(s) {' '.join(unknown)} (choose from {', '.join(CASES)})", file=sys.stderr
         )
+        return 2
+    for name in ("width", "samples", "train_samples", "epoch_width", "epoch_samples"):
+        if getattr(args, name) < 1:
+            option = "--" + name.replace("_", "-")
+            print(f"experiments.bench: {option} must be >= 1 (got {getattr(args, name)})", file=sys.stderr)
+            return 2
+    if args.checkpoint != DEFAULT_CHECKPOINT and not Path(args.checkpoint.format(width=args.width)).is_file():
+        print(f"experiments.bench: --checkpoint {args.checkpoint} is not a file", file=sys.stderr)
         return 2
     from .bounds import UsageError, check_out_dir, write_atomic
 
@@ -577,8 +583,9 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if proc.returncode != 0:
-            print(f"experiments.bench: case {case} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-            return 1
+            last = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()] or [f"exit code {proc.returncode}"]
+            print(f"experiments.bench: case {case} failed: {last[-1][:300]}", file=sys.stderr)
+            return 2
         results[case] = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"  {case}: {time.perf_counter() - t0:.1f} s, peak {results[case]['peak_mib']:.0f} MiB", flush=True)
     lines = [

@@ -55,9 +55,21 @@ def test_epoch_case_runs_train_and_the_bare_loop(no_mnist):
 def test_bad_cases_exit_2(capsys):
     assert bench.main(["nope"]) == 2
     assert bench.main(["--width", "0"]) == 2
-    assert "unknown case" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "unknown case(s) nope" in err[0] and err[1] == "experiments.bench: --width must be >= 1 (got 0)"
+    assert bench.main(["bounds", "--checkpoint", "/nonexistent/x.pt"]) == 2
+    assert "--checkpoint" in capsys.readouterr().err
     with pytest.raises(ValueError, match="unknown case"):
         bench.run_case("nope", 10, 10)
+
+
+def test_a_failing_case_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.pt"
+    bad.write_text("{not a checkpoint")
+    argv = ["bounds", "--checkpoint", str(bad), "--width", "30", "--samples", "50", "--out", str(tmp_path / "o")]
+    assert bench.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("experiments.bench: case bounds failed:") and "\n" not in err
 
 
 def test_main_prints_one_table_and_writes_it(capsys, tmp_path):
