@@ -227,11 +227,27 @@ def explain(label: str, key: str, ledger_id: str | None, rec: dict, paper: float
     return " ".join(parts)
 
 
+#: rigorous bounds and the record flag saying whether their margin condition holds
+RIGOROUS_FLAGS = {
+    "theorem_5_2_log10": "theorem_5_2_margin_condition_met",
+    "lemma_d_1_log10": "lemma_d_1_margin_condition_met",
+}
+
+
+def _bound_cell(rec: dict, key: str) -> str:
+    """A bound's log10 for a table; a rigorous bound whose margin condition fails is marked vacuous beside it."""
+    text = _f(_get(rec, key))
+    flag = RIGOROUS_FLAGS.get(key)
+    if flag and rec.get(flag) is False and text != "n/a":
+        text += " (vacuous)"
+    return text
+
+
 def other_table(records: list[dict]) -> list[str]:
     import pandas as pd
 
     frame = pd.DataFrame(
-        {f"h={r['width']}": [_f(_get(r, key)) for _, key in OTHER_ROWS] for r in records},
+        {f"h={r['width']}": [_bound_cell(r, key) for _, key in OTHER_ROWS] for r in records},
         index=[label for label, _ in OTHER_ROWS],
     )
     frame.index.name = "log10 of each bound"
@@ -618,7 +634,7 @@ def headline(
         out.append(
             f"| {r['width']} | {r.get('epochs_trained')} | "
             + " | ".join(cells)
-            + f" | {_f(r.get('theorem_5_2_log10'))} |"
+            + f" | {_bound_cell(r, 'theorem_5_2_log10')} |"
         )
     if not set(r["width"] for r in recs) & set(paper_widths("mnist")):
         out += ["", _cap(no_width_sentence("mnist")) + "."]
