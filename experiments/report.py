@@ -953,6 +953,8 @@ def _main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     from .bounds import check_out_dir
 
+    if args.readme and not Path(args.readme).is_file():
+        raise ValueError(f"--readme {args.readme} is not a file")
     # every records folder is checked before anything is written or trained
     given = read_records(Path(args.from_records)) if args.from_records else None
     compare = [(c, read_records(Path(c))[0]) for c in args.compare]

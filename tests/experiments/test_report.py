@@ -363,3 +363,10 @@ def test_audit_width_zero_is_refused_not_replaced(tmp_path, capsys):
     assert rc == 2
     err = capsys.readouterr().err.strip()
     assert err == "experiments.report: --audit-width 0 is not one of --widths"
+
+
+def test_a_missing_readme_is_refused_before_anything_runs(tmp_path, capsys):
+    argv = ["--data-dir", str(tmp_path), "--widths", "8", "--out", str(tmp_path / "o"), "--readme", str(tmp_path / "R")]
+    assert report.main(argv) == 2
+    assert _one_stderr_line(capsys) == f"experiments.report: --readme {tmp_path / 'R'} is not a file"
+    assert not (tmp_path / "o").exists()
