@@ -42,13 +42,63 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--out", default=DEFAULT_OUT, help="output folder (table.md, certify.csv, certify.json)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the split, the initialisation and every draw")
     ap.add_argument("--delta", type=float, default=0.05, help="failure probability of the certificate")
-    ap.add_argument("--targets", type=int, nargs="+", default=None, help="nonzero weights kept (grid)")
-    ap.add_argument("--levels", type=int, nargs="+", default=None, help="largest |integer level| K per weight (grid)")
-    ap.add_argument("--methods", nargs="+", default=None, help="magnitude and/or algorithm-1 (grid)")
-    ap.add_argument("--pool", type=int, default=None, help="average-pooling factor of the input image (1-4)")
-    ap.add_argument("--hidden", type=int, nargs="+", default=None, help="hidden widths before pruning")
-    ap.add_argument("--units", type=int, nargs="+", default=None, help="hidden units kept per hidden layer")
-    ap.add_argument("--seeds", type=int, default=None, help="seeds per network family (each one charged in G)")
+    from ._certify import preset
+
+    dig, mni = preset("digits"), preset("mnist")
+
+    def per_dataset(text: str, get) -> str:
+        show = lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else str(v)
+        return f"{text} (default: the dataset's preset: digits {show(get(dig))}, mnist {show(get(mni))})"
+
+    ap.add_argument(
+        "--targets",
+        type=int,
+        nargs="+",
+        default=None,
+        help=per_dataset("nonzero weights kept (grid)", lambda p: p.targets),
+    )
+    ap.add_argument(
+        "--levels",
+        type=int,
+        nargs="+",
+        default=None,
+        help=per_dataset("largest |integer level| K per weight (grid)", lambda p: p.levels),
+    )
+    ap.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help=per_dataset("magnitude and/or algorithm-1 (grid)", lambda p: p.methods),
+    )
+    ap.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help=per_dataset("average-pooling factor of the input image (1-4)", lambda p: p.archs[0].pool),
+    )
+    ap.add_argument(
+        "--hidden",
+        type=int,
+        nargs="+",
+        default=None,
+        help=per_dataset("hidden widths before pruning", lambda p: p.archs[0].hidden),
+    )
+    ap.add_argument(
+        "--units",
+        type=int,
+        nargs="+",
+        default=None,
+        help=per_dataset(
+            "hidden units kept per hidden layer at the smallest target (more survive at larger ones)",
+            lambda p: p.archs[0].units,
+        ),
+    )
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        help=per_dataset("seeds per network family (each one charged in G)", lambda p: len(p.archs[0].seeds)),
+    )
     ap.add_argument(
         "--full-train",
         action="store_true",
