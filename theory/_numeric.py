@@ -257,6 +257,17 @@ class Formula(_Checked):
         self._check_range(out, names, arrays)
         return float(out) if out.ndim == 0 else out
 
+    def unchecked(self, *values) -> np.ndarray:
+        """The numpy face's float64 form at float arrays (positional, in ``args`` order) WITHOUT validation or range
+        checks: for inner loops whose inputs were checked once and which compare values with a level (a bisection),
+        where an underflow to 0 or a subnormal value is a meaningful "below the level".  NaN, inf and 0 are returned
+        as computed; use the call itself everywhere else."""
+        numeric = self.numeric
+        if self._np is None:
+            self._np = compile_numpy(self.args, numeric)
+        with np.errstate(all="ignore"):
+            return np.asarray(self._np(*values), dtype=float)
+
     def torch(self, *values, **kwargs):
         """Evaluate with torch (CPU or CUDA tensors); arguments and the result are checked as in ``__call__``.
 
