@@ -26,7 +26,7 @@ from ._stable import (
     value_form,
     zero_condition,
 )
-from ._symbols import UNIT_INTERVAL
+from ._symbols import CLOSED_UNIT_INTERVAL, UNIT_INTERVAL
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
@@ -49,6 +49,9 @@ def validate_argument(symbol: sp.Symbol, value: Any) -> np.ndarray:
     if symbol in UNIT_INTERVAL:
         if np.any((arr <= 0) | (arr >= 1)):
             raise ValueError(f"{name} must lie strictly between 0 and 1 (got {_worst(arr, (arr <= 0) | (arr >= 1))})")
+    elif symbol in CLOSED_UNIT_INTERVAL:
+        if np.any((arr < 0) | (arr > 1)):
+            raise ValueError(f"{name} must lie in [0, 1] (got {_worst(arr, (arr < 0) | (arr > 1))})")
     elif symbol.is_positive:
         if np.any(arr <= 0):
             raise ValueError(f"{name} must be > 0 (got {_worst(arr, arr <= 0)})")

@@ -29,11 +29,10 @@ from sympy.codegen.cfunctions import log1p
 from ._claim import Claim, Step
 from ._layers import LayerFormula, l_idx, layer_sum, layer_symbol
 from ._numeric import Formula
-from ._symbols import L, delta, m, q
+from ._symbols import L, delta, m, p_err, q, q_emp
 
-# --- symbols of this module (names as they appear in the ledger) --------------------------------------------
-p_err = sp.Symbol("p_err", positive=True)  # true (population) error of one hypothesis, 0 < p_err <= 1
-q_emp = sp.Symbol("q_emp", nonnegative=True)  # empirical error, 0 <= q_emp <= 1 (Catoni's form accepts 0)
+# --- symbols of this module (names as they appear in the ledger); the probabilities p_err (0 < p_err < 1) and
+# q_emp (0 <= q_emp <= 1) are in theory._symbols with the others, validated and drawn on the unit interval
 c_kl = sp.Symbol("c_kl", nonnegative=True)  # right-hand side of the kl bound, nats per example
 bits = sp.Symbol("bits", nonnegative=True)  # length of the code word of h, bits
 G = sp.Symbol("G", positive=True, integer=True)  # settings tried (union bound over a grid)
@@ -308,7 +307,7 @@ binary_kl = Formula(
     "occam-kl",
     lambda: occam_derivation()["kl_stable"],
     (q, p_err),
-    "occam-kl: kl(q || p_err) in nats for 0 < q < 1 and p_err > 0 (log1p form; p_err >= 1 gives +inf).",
+    "occam-kl: kl(q || p_err) in nats for 0 < q < 1 and 0 < p_err < 1 (log1p form).",
 )
 binary_kl_at_zero = Formula(
     "kl_at_zero",
@@ -343,7 +342,7 @@ binomial_log_pmf = Formula(
     "occam-binomial",
     lambda: occam_derivation()["binomial_log_pmf"],
     (m, k_err, p_err),
-    "occam-binomial: ln P(Bin(m, p_err) = k_err) in nats (loggamma; 0 <= k_err <= m, 0 < p_err <= 1).",
+    "occam-binomial: ln P(Bin(m, p_err) = k_err) in nats (loggamma; 0 <= k_err <= m, 0 < p_err < 1).",
 )
 log2_binomial = Formula(
     "log2_binomial",
