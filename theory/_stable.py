@@ -10,7 +10,7 @@ whose float64 evaluation is accurate wherever the value itself is a normal float
   (log(ab) = log a + log b, log(a^x) = x log a for a > 0) and, for sums of nonnegative terms, the
   log-sum-exp of the terms' logarithms (``LogSumExp``), so no intermediate product or power is formed;
 * ``value_form(e)``: ``e`` with every product of factors of known sign evaluated twice, as written and as
-  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-11, so nothing is lost
+  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-13, so nothing is lost
   where nothing over- or underflowed), products of positive integers kept exact, a factor that is a sum of
   terms of mixed signs rescaled by its largest term where the product as written overflows (``Prefer``),
   and every ``log(y)`` from y's value or from y's ``log_form``, whichever loses less (``StableLog``);
@@ -200,7 +200,7 @@ class Consistent(sp.Function):
     """``Consistent(direct, log_value)``: a positive product evaluated twice, as written (``direct``: exact to a
     few roundings unless an intermediate over- or underflowed) and as the exponential of its summed logs
     (accurate to about eps * sum |log factor|, never over- or underflowing in between).  Numerically
-    ``direct`` where it is a normal float64 number agreeing with ``log_value`` to 1e-11 (so no intermediate
+    ``direct`` where it is a normal float64 number agreeing with ``log_value`` to 1e-13 (so no intermediate
     went wrong), exp(log_value) elsewhere."""
 
     nargs = 2
@@ -212,11 +212,18 @@ class Consistent(sp.Function):
         return self.args[0]._eval_evalf(prec)
 
 
+#: ``Consistent``'s agreement: |ln direct - log_value| <= _AGREE max(1, |log_value|).  |log_value| reaches 745 at
+#: float64's ends, so this accepts a direct product at most 7.5e-11 off (1e-11 let 1e-15 * 1e-300 * sqrt(2) / 1e-8,
+#: which passes through the subnormal 1.4e-315 and loses 9 digits there, through at 1e-9); where it is stricter than
+#: the summed logs' own rounding (~4 eps sum |ln factor|) exp(log_value) is used, as accurate as that rounding
+_AGREE = 1e-13
+
+
 def _np_consistent(direct, log_value):
     d, lv = np.asarray(direct, dtype=float), np.asarray(log_value, dtype=float)
     with np.errstate(all="ignore"):
         normal = np.isfinite(d) & (d >= FLOAT64_TINY)
-        agree = normal & (np.abs(np.log(np.where(normal, d, 1.0)) - lv) <= 1e-11 * np.maximum(1.0, np.abs(lv)))
+        agree = normal & (np.abs(np.log(np.where(normal, d, 1.0)) - lv) <= _AGREE * np.maximum(1.0, np.abs(lv)))
         return np.where(agree, d, np.exp(lv))
 
 
@@ -328,7 +335,7 @@ def _torch_namespace() -> dict:
         d, lv = _t(direct), _t(log_value)
         normal = torch.isfinite(d) & (d >= FLOAT64_TINY)
         logged = torch.log(torch.where(normal, d, torch.ones_like(d)))
-        agree = normal & ((logged - lv).abs() <= 1e-11 * torch.clamp(lv.abs(), min=1.0))
+        agree = normal & ((logged - lv).abs() <= _AGREE * torch.clamp(lv.abs(), min=1.0))
         return torch.where(agree, d, torch.exp(lv))
 
     def prefer(direct, fallback, log_part):
