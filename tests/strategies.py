@@ -85,13 +85,15 @@ def log_uniform(low_exp: float, high_exp: float):
 def symbol_values(symbol, low_exp: float = -300.0, high_exp: float = 300.0):
     """Values a theory symbol's assumptions allow, log-uniform over its whole domain (10**low_exp to
     10**high_exp) mixed with moderate values (1e-4 to 1e4): positive or nonnegative (0 included), integer,
-    real of either sign, or strictly inside (0, 1) with values very near 0 and very near 1."""
-    from theory._symbols import UNIT_INTERVAL
+    real of either sign, or strictly inside (0, 1) with values very near 0 and very near 1 (and 0 and 1
+    themselves for the probabilities that may take them, ``CLOSED_UNIT_INTERVAL``)."""
+    from theory._symbols import CLOSED_UNIT_INTERVAL, UNIT_INTERVAL
 
-    if symbol in UNIT_INTERVAL:
+    if symbol in UNIT_INTERVAL or symbol in CLOSED_UNIT_INTERVAL:
         near_zero = log_uniform(low_exp, -0.01)
         near_one = st.floats(min_value=1.0, max_value=15.6).map(lambda e: 1.0 - 10.0**-e)
-        return st.one_of(near_zero, near_one, st.floats(min_value=1e-3, max_value=0.999))
+        inside = st.one_of(near_zero, near_one, st.floats(min_value=1e-3, max_value=0.999))
+        return st.one_of(st.sampled_from([0.0, 1.0]), inside) if symbol in CLOSED_UNIT_INTERVAL else inside
     if symbol.is_integer:
         big = st.floats(min_value=0.0, max_value=high_exp).map(lambda e: int(round(10.0**e)))
         small = st.integers(min_value=1, max_value=10**4)

@@ -41,14 +41,25 @@ def expand_layers(expr: sp.Expr, depth: int) -> sp.Expr:
     ``.subs(L, depth).doit()`` gives, without SymPy's general summation machinery)."""
     expr = expr.xreplace({L: sp.Integer(depth)})
 
+    def has_values(node) -> bool:
+        (_, low, high) = node.limits[0]
+        return low.is_number and high.is_number  # numbers, perhaps unevaluated (-1 + 2)
+
     def write_out(node):
         (index, low, high), body = node.limits[0], node.function
+        low, high = low.doit(), high.doit()  # limits substituted unevaluated (-1 + 2)
         # unevaluated: rebuilding each layer's Piecewise with its conditions re-simplified costs seconds
         with sp.evaluate(False):
             terms = [body.xreplace({index: sp.Integer(i)}) for i in range(int(low), int(high) + 1)]
         return sp.Add(*terms) if isinstance(node, sp.Sum) else sp.Mul(*terms)
 
-    return expr.replace(lambda node: isinstance(node, (sp.Sum, sp.Product)), write_out)
+    # a sum whose limits depend on an outer layer index (a prefix sum over the layers before l) is written out
+    # once the outer one has given the index a value
+    while True:
+        expanded = expr.replace(lambda node: isinstance(node, (sp.Sum, sp.Product)) and has_values(node), write_out)
+        if expanded == expr:
+            return expanded
+        expr = expanded
 
 
 class LayerFormula(_Checked):

@@ -15,6 +15,7 @@ from ._claim import Step
 from ._layers import LayerFormula, l_idx, layer_product, layer_sum, layer_symbol
 from ._numeric import Formula
 from ._pruning import MAX_BETA_COUNT, lemma_4_1_derivation
+from ._stable import DiffProd
 from ._symbols import A_norm, C, J, L, Psi, a, b, d, d1, d2, d_in, delta, lam, m, n, rank, rho, t
 
 row_i = sp.Symbol("i", positive=True, integer=True)
@@ -228,6 +229,15 @@ def lemma_4_4_derivation() -> dict:
     frob = sp.simplify(frob)
     gamma_sym = sp.Symbol("Gamma", positive=True)
     rho_max = sp.solve(sp.Eq(lam * gamma_sym + frob, A_norm / L), rho)
+    # for numbers: ||A|| - L lam Gamma is a difference of a norm and a product of measured quantities; where they
+    # agree to many digits (the condition nearly tight), the rounding of the product L lam Gamma would be all of
+    # it (||A|| = 1, L = 1, lam = Gamma = 1 + 4.3e-9: 2e-9 relative error), so the difference is taken without
+    # rounding the product (DiffProd), proved equal here
+    if len(rho_max) != 1:
+        raise RuntimeError(f"lemma 4.4: expected one rho, got {rho_max}")
+    rho_max_numeric = 2 * DiffProd(A_norm, L, lam, gamma_sym) / (L * sp.sqrt(J))
+    if sp.simplify(rho_max_numeric.rewrite(sp.Add) - rho_max[0]) != 0:
+        raise AssertionError("lemma 4.4: the evaluation form of rho_max is not the derived result")
     steps = [
         Step(
             "Rounding to the nearest multiple of \\rho: max |u| over the cell u \\in [-\\rho/2, \\rho/2] =",
@@ -236,7 +246,13 @@ def lemma_4_4_derivation() -> dict:
         Step("Frobenius norm of the rounding error over the J nonzeros, an upper bound on its spectral norm:", frob),
         Step("Largest \\rho with \\lambda\\Gamma + \\rho\\sqrt{J}/2 \\le ||A||/L (Lemma B.2's condition):", rho_max[0]),
     ]
-    return {"rounding_error": frob, "rho_max": rho_max[0], "paper_rounding_error": rho * sp.sqrt(J), "steps": steps}
+    return {
+        "rounding_error": frob,
+        "rho_max": rho_max[0],
+        "rho_max_numeric": rho_max_numeric,
+        "paper_rounding_error": rho * sp.sqrt(J),
+        "steps": steps,
+    }
 
 
 lemma_4_4_rounding_error = Formula(
@@ -251,7 +267,9 @@ lemma_4_4_max_rho = Formula(
     "lemma-4.4",
     lambda: lemma_4_4_derivation()["rho_max"],
     (A_norm, L, lam, sp.Symbol("Gamma", positive=True), J),
-    "lemma-4.4: the largest rounding grid keeping lam Gamma + rho sqrt(J)/2 <= ||A||/L (may be <= 0: no valid rho).",
+    "lemma-4.4: the largest rounding grid keeping lam Gamma + rho sqrt(J)/2 <= ||A||/L (may be <= 0: no valid rho); "
+    "||A|| - L lam Gamma is taken without rounding the product (accurate where the condition is nearly tight).",
+    numeric=lambda: lemma_4_4_derivation()["rho_max_numeric"],
 )
 
 

@@ -26,7 +26,7 @@ from ._stable import (
     value_form,
     zero_condition,
 )
-from ._symbols import UNIT_INTERVAL
+from ._symbols import CLOSED_UNIT_INTERVAL, UNIT_INTERVAL
 
 
 def _as_float_array(name: str, value: Any) -> np.ndarray:
@@ -49,6 +49,9 @@ def validate_argument(symbol: sp.Symbol, value: Any) -> np.ndarray:
     if symbol in UNIT_INTERVAL:
         if np.any((arr <= 0) | (arr >= 1)):
             raise ValueError(f"{name} must lie strictly between 0 and 1 (got {_worst(arr, (arr <= 0) | (arr >= 1))})")
+    elif symbol in CLOSED_UNIT_INTERVAL:
+        if np.any((arr < 0) | (arr > 1)):
+            raise ValueError(f"{name} must lie in [0, 1] (got {_worst(arr, (arr < 0) | (arr > 1))})")
     elif symbol.is_positive:
         if np.any(arr <= 0):
             raise ValueError(f"{name} must be > 0 (got {_worst(arr, arr <= 0)})")
@@ -256,6 +259,17 @@ class Formula(_Checked):
             out = np.broadcast_to(out, np.broadcast_shapes(out.shape, *(a.shape for a in arrays))).copy()
         self._check_range(out, names, arrays)
         return float(out) if out.ndim == 0 else out
+
+    def unchecked(self, *values) -> np.ndarray:
+        """The numpy face's float64 form at float arrays (positional, in ``args`` order) WITHOUT validation or range
+        checks: for inner loops whose inputs were checked once and which compare values with a level (a bisection),
+        where an underflow to 0 or a subnormal value is a meaningful "below the level".  NaN, inf and 0 are returned
+        as computed; use the call itself everywhere else."""
+        numeric = self.numeric
+        if self._np is None:
+            self._np = compile_numpy(self.args, numeric)
+        with np.errstate(all="ignore"):
+            return np.asarray(self._np(*values), dtype=float)
 
     def torch(self, *values, **kwargs):
         """Evaluate with torch (CPU or CUDA tensors); arguments and the result are checked as in ``__call__``.

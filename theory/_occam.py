@@ -24,16 +24,24 @@ from itertools import combinations
 
 import mpmath as mp
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from ._claim import Claim, Step
 from ._layers import LayerFormula, l_idx, layer_sum, layer_symbol
 from ._numeric import Formula
-from ._symbols import L, delta, m, q
+from ._special import (
+    binomial_deviance,
+    log_beta_ratio,
+    log_beta_ratio_check,
+    log_binomial,
+    special_forms_derivation,
+    stirling_error,
+)
+from ._stable import DiffProd, ExpRel, Float64Safe
+from ._symbols import L, delta, m, p_err, q, q_emp
 
-# --- symbols of this module (names as they appear in the ledger) --------------------------------------------
-p_err = sp.Symbol("p_err", positive=True)  # true (population) error of one hypothesis, 0 < p_err <= 1
-q_emp = sp.Symbol("q_emp", nonnegative=True)  # empirical error, 0 <= q_emp <= 1 (Catoni's form accepts 0)
+# --- symbols of this module (names as they appear in the ledger); the probabilities p_err (0 < p_err < 1) and
+# q_emp (0 <= q_emp <= 1) are in theory._symbols with the others, validated and drawn on the unit interval
 c_kl = sp.Symbol("c_kl", nonnegative=True)  # right-hand side of the kl bound, nats per example
 bits = sp.Symbol("bits", nonnegative=True)  # length of the code word of h, bits
 G = sp.Symbol("G", positive=True, integer=True)  # settings tried (union bound over a grid)
@@ -59,14 +67,31 @@ def _is_zero_on_unit_square(expr: sp.Expr) -> bool:
     return sp.simplify(sp.expand_log(e, force=True)) == 0
 
 
+def _stirling_at(n_val: sp.Expr) -> sp.Expr:
+    """Stirling's error delta(n) as written (theory._special), at n_val."""
+    return special_forms_derivation()["stirling_error"].subs(sp.Symbol("n_aux", positive=True), n_val)
+
+
+def _deviance_plain(x_val: sp.Expr, m_val: sp.Expr) -> sp.Expr:
+    """The deviance x ln(x/M) - (x - M) as written (theory._special), at x_val, m_val."""
+    x_aux, m_aux = sp.symbols("x_aux M_aux", positive=True)
+    return special_forms_derivation()["deviance"].subs({x_aux: x_val, m_aux: m_val})
+
+
 @cache
 def occam_derivation() -> dict:
     """Binary kl, its monotonicity in p, its q -> 0 limit and exact inverse there, Chernoff's tail, the complexity
     term, and Catoni's exponent with its supremum over C (which is the kl)."""
     kl = q * sp.log(q / p_err) + (1 - q) * sp.log((1 - q) / (1 - p_err))
-    # the same with log1p: no cancellation when p_err is close to q (root accuracy ~1e-16 absolute)
-    kl_stable = -q * log1p((p_err - q) / q) - (1 - q) * log1p((q - p_err) / (1 - q))
-    stable_ok = _is_zero_on_unit_square(kl_stable.rewrite(sp.log) - kl)
+    # for numbers: the sum of two deviances x ln(x/M) - (x - M) >= 0 (theory._special), one per outcome (the
+    # -(q - p) and -(p - q) they add cancel exactly), so no cancellation between the terms and none inside them
+    kl_deviances = _deviance_plain(q, p_err) + _deviance_plain(1 - q, 1 - p_err)
+    stable_ok = _is_zero_on_unit_square(kl_deviances - kl)
+    kl_numeric = Float64Safe(
+        binomial_deviance(q, p_err, q - p_err) + binomial_deviance(1 - q, 1 - p_err, p_err - q),
+        1,
+        sp.Eq(q, p_err),  # kl(q || p) = 0 only at p = q: any other 0 is an underflow
+    )
     dkl = (p_err - q) / (p_err * (1 - p_err))
     dkl_ok = _is_zero_on_unit_square(sp.diff(kl, p_err) - dkl)
     kl_zero = sp.limit(kl, q, 0, "+")
@@ -75,6 +100,10 @@ def occam_derivation() -> dict:
     if len(inverse_zero) != 1:
         raise RuntimeError(f"occam-kl: expected one root of -log(1-p) = c, got {inverse_zero}")
     inverse_zero = inverse_zero[0]
+    # 1 - exp(-c) cancels for small c (c = 1e-7: 1e-9 relative error); -expm1(-c) does not
+    inverse_zero_numeric = -expm1(-c_kl)
+    if sp.simplify(inverse_zero_numeric.rewrite(sp.exp) - inverse_zero) != 0:
+        raise AssertionError("occam-kl: -expm1(-c) is not the kl inverse at q = 0")
     chernoff = sp.exp(-m * kl)
     complexity = (bits * sp.log(2) + sp.log(G) + sp.log(1 / delta)) / m
     # Catoni: for a fixed C, exponent f_C(p) = -C q - ln(1 - p + p e^-C); the bound solves f_C(p) = c for p
@@ -89,6 +118,21 @@ def occam_derivation() -> dict:
     catoni = (1 - sp.exp(-C_cat * q_emp - c_kl)) / (1 - sp.exp(-C_cat))
     catoni_solved = sp.solve(sp.Eq(f_c.subs(q, q_emp), c_kl), p_err)
     catoni_ok = len(catoni_solved) == 1 and sp.simplify(catoni_solved[0] - catoni) == 0
+    # for numbers, with y = C q + c: both differences 1 - e^-y and 1 - e^-C cancel for small arguments, so the
+    # ratio is expm1(-y)/expm1(-C); where c <= C it is (q + c/C) exprel(-y)/exprel(-C) (exprel(u) = (e^u - 1)/u),
+    # which keeps C q when it underflows (C = 1e-200, q = 1e-200, c = 0: the value is q); where c > C the value is
+    # >= 1 and the expm1 ratio has nothing to lose (c/C may overflow there)
+    y_cat = C_cat * q_emp + c_kl
+    catoni_expm1 = expm1(-y_cat) / expm1(-C_cat)
+    catoni_exprel = (q_emp + c_kl / C_cat) * ExpRel(-y_cat) / ExpRel(-C_cat)
+    for form in (catoni_expm1, catoni_exprel):
+        if sp.simplify(form.rewrite(sp.exp) - catoni) != 0:
+            raise AssertionError(f"occam-catoni: {form} is not Catoni's bound")
+    catoni_numeric = Float64Safe(
+        sp.Piecewise((catoni_exprel, c_kl <= C_cat), (catoni_expm1, True)),
+        1,
+        sp.And(sp.Eq(q_emp, 0), sp.Eq(c_kl, 0)),  # 0 only at q = c = 0
+    )
     log_pmf = (
         sp.loggamma(m + 1)
         - sp.loggamma(k_err + 1)
@@ -97,14 +141,50 @@ def occam_derivation() -> dict:
         + (m - k_err) * log1p(-p_err)
     )
     log_pmf_plain = log_pmf.replace(log1p, lambda z: sp.log(1 + z))  # the ledger's (parseable) form
-    steps = [
+    # for numbers (Loader 2000): ln C(m, k) + k ln p + (m - k) ln(1 - p) cancels near k = m p (three terms of size
+    # m H(k/m) leave -ln(2 pi m p (1 - p))/2); it equals Stirling's errors minus ln(2 pi k (m - k)/m)/2 (= ln P at
+    # p = k/m, < 0) minus two deviances (>= 0), all of one sign; k - m p is taken without rounding m p (DiffProd)
+    loader = (
+        _stirling_at(m)
+        - _stirling_at(k_err)
+        - _stirling_at(m - k_err)
+        - sp.log(2 * sp.pi * k_err * (m - k_err) / m) / 2
+        - _deviance_plain(k_err, m * p_err)
+        - _deviance_plain(m - k_err, m * (1 - p_err))
+    )
+    if sp.simplify(sp.expand_log(loader - log_pmf.rewrite(sp.log), force=True)) != 0:
+        raise AssertionError("occam-binomial: Loader's form is not ln P(Bin(m, p) = k)")
+    d_mean = DiffProd(k_err, m, p_err)  # k - m p
+    loader_numeric = (
+        stirling_error(m)
+        - stirling_error(k_err)
+        - stirling_error(m - k_err)
+        - (sp.log(2 * sp.pi) + sp.log(k_err) + sp.log((m - k_err) / m)) / 2
+        - binomial_deviance(k_err, m * p_err, d_mean)
+        - binomial_deviance(m - k_err, m * (1 - p_err), -d_mean)
+    )
+    log_pmf_numeric = Float64Safe(
+        sp.Piecewise(
+            (m * log1p(-p_err), sp.Eq(k_err, 0)),  # P = (1 - p)^m
+            (m * sp.log(p_err), sp.Eq(k_err, m)),  # P = p^m
+            (loader_numeric, True),
+        ),
+        -1,
+        sp.false,  # P < 1 for 0 < p < 1: its log is never 0
+    )
+    kl_steps = [
         Step("Binary relative entropy of Bernoulli(q) from Bernoulli(p):", kl),
-        Step("written with log1p (the numeric face; equal to it for 0 < q, p < 1):", kl_stable),
+        Step(
+            "a sum of two deviances x ln(x/M) - (x - M) >= 0 (the numeric face, with each deviance by its power "
+            "series near x = M; equal to it for 0 < q, p < 1):",
+            kl_deviances,
+        ),
         Step(
             "its derivative in p, positive for p > q, so kl(q||.) increases on [q, 1) and the upper inverse is unique:",
             dkl,
         ),
         Step("as q -> 0+ (no training error) it is -ln(1 - p), whose inverse at level c is", inverse_zero),
+        Step("for evaluation (no cancellation for small c), equal by SymPy:", inverse_zero_numeric),
         Step("Chernoff: for one fixed h with err(h) = p >= q, P(err_S(h) <= q) <= exp(-m kl(q||p)) =", chernoff),
         Step(
             "Kraft: a prefix-free code gives sum_h 2^-|code(h)| <= 1; charge h the failure probability "
@@ -112,34 +192,55 @@ def occam_derivation() -> dict:
             "solving exp(-m kl) = delta 2^-bits / G for the kl gives the right-hand side c (nats per example):",
             complexity,
         ),
+    ]
+    catoni_steps = [
         Step("Catoni's exponent for a point mass and a fixed C > 0:", f_c),
         Step("its stationary point in C (a maximum: the second derivative is negative for 0 < p < 1):", c_star),
         Step("Catoni's bound, f_C(p) <= c solved for p:", catoni),
+        Step(
+            "for evaluation (equal by SymPy): expm1(-y)/expm1(-C) with y = C q + c where c > C, and where c <= C "
+            "(so that C q counts even where it underflows; exprel(u) = (e^u - 1)/u)",
+            catoni_exprel,
+        ),
+    ]
+    binomial_steps = [
         Step("Langford's exact form: P(Bin(m, p) = k) in log space (loggamma), summed over k <= k_err:", log_pmf_plain),
+        Step(
+            "for evaluation (Loader 2000; equal by SymPy): Stirling's errors delta, minus ln(2 pi k (m - k)/m)/2, "
+            "minus the deviances of k from m p and of m - k from m (1 - p), all of one sign:",
+            loader,
+        ),
     ]
     return {
         "kl": kl,
-        "kl_stable": kl_stable,
+        "kl_deviances": kl_deviances,
+        "kl_numeric": kl_numeric,
         "dkl_dp": dkl,
         "kl_at_zero": kl_zero,
         "kl_at_zero_stable": kl_zero_stable,
         "kl_inverse_at_zero": inverse_zero,
+        "kl_inverse_at_zero_numeric": inverse_zero_numeric,
         "chernoff_tail": chernoff,
         "complexity": complexity,
         "catoni_exponent": f_c,
         "catoni_best_C": c_star,
         "catoni_bound": catoni,
+        "catoni_bound_numeric": catoni_numeric,
         "binomial_log_pmf": log_pmf,
         "binomial_log_pmf_plain": log_pmf_plain,
+        "binomial_log_pmf_numeric": log_pmf_numeric,
         "checks": {
-            "log1p form equals log form": stable_ok,
+            "kl = deviance(q, p) + deviance(1 - q, 1 - p) (the numeric form)": stable_ok,
             "dkl/dp = (p - q)/(p (1 - p))": dkl_ok,
             "Catoni stationary point": stationary_ok,
             "sup_C Catoni exponent = kl": sup_ok,
             "Catoni exponent concave in C": concave_ok,
             "Catoni bound solves f_C(p) = c": catoni_ok,
         },
-        "steps": steps,
+        "steps": kl_steps + catoni_steps + binomial_steps,
+        "steps_kl": kl_steps,
+        "steps_catoni": catoni_steps,
+        "steps_binomial": binomial_steps,
     }
 
 
@@ -165,6 +266,20 @@ def code_length_derivation() -> dict:
     ) / ln2
     permutation = sp.loggamma(h_units + 1) / ln2
     codebook = levels * value_bits
+    # for numbers: the differences of log-gammas as log rising factorials (theory._special: no cancellation of
+    # ln Gamma(N + 1) ~ N ln N against a result ~ J ln N), exactly 0 where the value is (C(N, 0) = C(N, N) = 1,
+    # no symbols coded, a one-symbol alphabet)
+    log2_binomial_numeric = Float64Safe(
+        log_binomial(n_slots, n_ones) / ln2, 1, sp.Or(sp.Eq(n_ones, 0), sp.Eq(n_ones, n_slots))
+    )
+    # the Dirichlet-multinomial as a chain of Polya urns (symbol l against the symbols before it, whose counts sum to
+    # S_l): a sum over l = 1..L-1 of ln B(alpha, l alpha) - ln B(alpha + n_l, l alpha + S_l) >= 0, each written for
+    # float64 (theory._special.log_beta_ratio); as written, ln Gamma(N + L alpha) ~ N ln N cancels against the
+    # largest ln Gamma(n_l + alpha) wherever one symbol dominates (counts [0, 1e17]: 56.5 bits out of 5.5e18)
+    before = sp.Sum(N_SYM[_i_idx], (_i_idx, 0, l_idx - 1))
+    chain = sp.Sum(log_beta_ratio(alpha, l_idx * alpha, N_SYM[l_idx], before), (l_idx, 1, L - 1))
+    dm_numeric = Float64Safe(chain / ln2, 1, sp.Or(sp.Eq(total, 0), sp.Eq(L, 1)))
+    chain_ok = _chain_check(dm_bits) and log_beta_ratio_check()
     enumerative_ok = _enumerative_check(8)
     dm_ok = _dirichlet_check()
     steps = [
@@ -178,6 +293,17 @@ def code_length_derivation() -> dict:
             predictive,
         ),
         Step("Product over a sequence with counts n_sym[l] (l = 0..L-1 runs over the alphabet), in bits:", dm_bits),
+        Step(
+            "For evaluation, the same as a chain of Polya urns (symbol l against the S_l symbols before it; equal for "
+            "L = 1..5 by SymPy), a sum of terms ln B(alpha, l alpha) - ln B(alpha + n_l, l alpha + S_l) >= 0, in bits:",
+            _plain_chain(sp.Sum(N_SYM[_i_idx], (_i_idx, 0, l_idx - 1))) / ln2,
+        ),
+        Step(
+            "each a sum of log rising factorials ln Gamma(a + n) - ln Gamma(a), grouped so that the largest count is "
+            "paired with the total, and each of those 0 at n = 0 and by Stirling's series term by term for a >= 100:",
+            None,
+        ),
+        *special_forms_derivation()["steps"],
         Step("Upper limit on what coding modulo the order of h hidden units saves, bits:", permutation),
         Step("A codebook of stored values, bits:", codebook),
     ]
@@ -185,14 +311,36 @@ def code_length_derivation() -> dict:
         "log2_binomial": log2_binomial,
         "dirichlet_predictive": predictive,
         "dirichlet_multinomial_bits": dm_bits,
+        "dirichlet_multinomial_bits_numeric": dm_numeric,
+        "log2_binomial_numeric": log2_binomial_numeric,
         "permutation_bits": permutation,
         "codebook_bits": codebook,
         "checks": {
             "enumerative product = 1/C(N, J), all N <= 8": enumerative_ok,
             "sequential Dirichlet products = closed form (exact rationals)": dm_ok,
+            "Polya-urn chain = closed form, L = 1..5 (the numeric form)": chain_ok,
         },
         "steps": steps,
     }
+
+
+_i_idx = sp.Idx(sp.Symbol("i_before", integer=True, nonnegative=True))  # the symbols before l (Polya-urn chain)
+
+
+def _plain_chain(before: sp.Expr) -> sp.Expr:
+    """The Polya-urn chain with its log-gammas as written: sum over l = 1..L-1 of ln B(alpha, l alpha) -
+    ln B(alpha + n_l, l alpha + S_l), S_l = ``before``."""
+    lb = lambda u, v: sp.loggamma(u) + sp.loggamma(v) - sp.loggamma(u + v)  # noqa: E731
+    term = lb(alpha, l_idx * alpha) - lb(alpha + N_SYM[l_idx], l_idx * alpha + before)
+    return sp.Sum(term, (l_idx, 1, L - 1))
+
+
+def _chain_check(dm_bits: sp.Expr) -> bool:
+    """Exact (symbolic): the Polya-urn chain equals the Dirichlet-multinomial closed form for L = 1..5 symbols."""
+    from ._layers import expand_layers
+
+    chain = _plain_chain(sp.Sum(N_SYM[_i_idx], (_i_idx, 0, l_idx - 1))) / sp.log(2)
+    return all(sp.expand(expand_layers(chain - dm_bits, depth)) == 0 for depth in range(1, 6))
 
 
 def _enumerative_check(n_max: int) -> bool:
@@ -306,9 +454,11 @@ def _chernoff_and_ordering() -> tuple[bool, str]:
 binary_kl = Formula(
     "kl",
     "occam-kl",
-    lambda: occam_derivation()["kl_stable"],
+    lambda: occam_derivation()["kl"],
     (q, p_err),
-    "occam-kl: kl(q || p_err) in nats for 0 < q < 1 and p_err > 0 (log1p form; p_err >= 1 gives +inf).",
+    "occam-kl: kl(q || p_err) in nats for 0 < q < 1 and 0 < p_err < 1, evaluated as a sum of two deviances "
+    "(no cancellation, exactly 0 at p_err = q).",
+    numeric=lambda: occam_derivation()["kl_numeric"],
 )
 binary_kl_at_zero = Formula(
     "kl_at_zero",
@@ -322,7 +472,8 @@ kl_inverse_at_zero = Formula(
     "occam-kl",
     lambda: occam_derivation()["kl_inverse_at_zero"],
     (c_kl,),
-    "occam-kl: the upper kl inverse at q = 0, 1 - exp(-c_kl) (c_kl in nats).",
+    "occam-kl: the upper kl inverse at q = 0, 1 - exp(-c_kl) (c_kl in nats), evaluated as -expm1(-c_kl).",
+    numeric=lambda: occam_derivation()["kl_inverse_at_zero_numeric"],
 )
 occam_complexity = Formula(
     "complexity",
@@ -336,21 +487,29 @@ catoni_bound = Formula(
     "occam-catoni",
     lambda: occam_derivation()["catoni_bound"],
     (q_emp, c_kl, C_cat),
-    "occam-catoni: (1 - exp(-C q - c)) / (1 - exp(-C)), a probability of error (never below the kl inverse).",
+    "occam-catoni: (1 - exp(-C q - c)) / (1 - exp(-C)), a probability of error (never below the kl inverse); "
+    "0 <= q_emp <= 1, evaluated with expm1 / exprel (no cancellation for small C, c or q).",
+    numeric=lambda: occam_derivation()["catoni_bound_numeric"],
 )
 binomial_log_pmf = Formula(
     "binomial_log_pmf",
     "occam-binomial",
     lambda: occam_derivation()["binomial_log_pmf"],
     (m, k_err, p_err),
-    "occam-binomial: ln P(Bin(m, p_err) = k_err) in nats (loggamma; 0 <= k_err <= m, 0 < p_err <= 1).",
+    "occam-binomial: ln P(Bin(m, p_err) = k_err) in nats (0 <= k_err <= m, 0 < p_err < 1), evaluated in Loader's "
+    "form (Stirling's errors and deviances, all of one sign).  Raises ValueError naming k_err when k_err > m.",
+    numeric=lambda: occam_derivation()["binomial_log_pmf_numeric"],
+    constraints=[(k_err <= m, "k_err must be <= m (k_err errors among m examples)")],
 )
 log2_binomial = Formula(
     "log2_binomial",
     "occam-code-length",
     lambda: code_length_derivation()["log2_binomial"],
     (n_slots, n_ones),
-    "occam-code-length: log2 C(n_slots, n_ones), bits of the enumerative code of n_ones positions (n_ones <= n_slots).",
+    "occam-code-length: log2 C(n_slots, n_ones), bits of the enumerative code of n_ones positions (n_ones <= n_slots; "
+    "a ValueError naming n_ones otherwise), evaluated with log rising factorials (no cancellation of log-gammas).",
+    numeric=lambda: code_length_derivation()["log2_binomial_numeric"],
+    constraints=[(n_ones <= n_slots, "n_ones must be <= n_slots (n_ones positions among n_slots)")],
 )
 dirichlet_predictive = Formula(
     "dirichlet_predictive",
@@ -367,7 +526,9 @@ dirichlet_multinomial_bits = LayerFormula(
     (N_SYM,),
     (alpha,),
     "occam-code-length: bits of the adaptive Dirichlet(alpha) code of a sequence whose symbol counts are n_sym "
-    "(one entry per symbol of the alphabet, in any order).",
+    "(one entry per symbol of the alphabet, in any order); evaluated with log rising factorials (exactly 0 when "
+    "nothing is coded or the alphabet has one symbol).",
+    numeric=lambda: code_length_derivation()["dirichlet_multinomial_bits_numeric"],
 )
 permutation_bits = Formula(
     "permutation_bits",
@@ -427,7 +588,7 @@ def occam_claims() -> list[Claim]:
             "chernoff_tail": der["chernoff_tail"],
             "complexity": der["complexity"],
         },
-        steps=der["steps"][:6],
+        steps=der["steps_kl"],
         checks=[f"symbolic: {k}" for k in kl_checks] + [chern_sentence],
         verdict="verified" if all(kl_checks.values()) and chern_ok else "refuted",
         evidence=(
@@ -446,7 +607,7 @@ def occam_claims() -> list[Claim]:
         ("cited", "derive"),
         list(ASSUMPTIONS),
         results={"binomial_log_pmf": der["binomial_log_pmf_plain"]},
-        steps=[der["steps"][-1]],
+        steps=der["steps_binomial"],
         checks=[chern_sentence],
         verdict="verified" if chern_ok else "refuted",
         evidence=(
@@ -469,7 +630,7 @@ def occam_claims() -> list[Claim]:
             "catoni_best_C": der["catoni_best_C"],
             "catoni_bound": der["catoni_bound"],
         },
-        steps=der["steps"][6:9],
+        steps=der["steps_catoni"],
         checks=[f"symbolic: {k}" for k in cat_checks] + [chern_sentence],
         verdict="verified" if all(cat_checks.values()) and chern_ok else "refuted",
         evidence=(

@@ -13,6 +13,7 @@ from ._claim import Step
 from ._norms import offdiagonal_counts
 from ._numeric import Formula
 from ._pruning import lemma_4_1_derivation
+from ._special import stirling_remainder
 from ._stable import Float64Safe
 from ._symbols import J, M, c_m, d, d1, d2, eps, j, mu, n, p, r, t
 
@@ -147,21 +148,6 @@ lemma_e_1_max_load_bound = Formula(
 MAX_EXACT_COUNT = 2**53
 #: below this many entries ln C(D, J) is evaluated from log-gammas directly (error ~ 1e-16 D relative)
 STIRLING_FROM = 10**4
-
-
-@cache
-def stirling_remainder() -> tuple[sp.Symbol, sp.Expr]:
-    """The asymptotic series of ln Gamma(z) at z -> oo, derived by SymPy, minus its leading part
-    (z - 1/2) ln z - z + ln(2 pi)/2: R(z) = 1/(12 z) - 1/(360 z^3) + 1/(1260 z^5) - 1/(1680 z^7).  For real
-    z > 0 the series envelops ln Gamma: the error is below the first omitted term, 1/(1188 z^9) < 1e-39 for
-    z >= 5000."""
-    z = sp.Symbol("z", positive=True)
-    series = sp.expand_log(sp.series(sp.loggamma(z), z, sp.oo, 9).removeO(), force=True)
-    leading = (z - sp.Rational(1, 2)) * sp.log(z) - z + sp.log(2 * sp.pi) / 2
-    remainder = sp.expand(sp.simplify(series - leading))
-    if remainder.has(sp.log):
-        raise AssertionError(f"Stirling remainder still holds a logarithm: {remainder}")
-    return z, remainder
 
 
 def log_binomial_numeric(total: sp.Expr, chosen: sp.Expr) -> tuple[sp.Expr, list]:

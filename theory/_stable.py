@@ -10,7 +10,7 @@ whose float64 evaluation is accurate wherever the value itself is a normal float
   (log(ab) = log a + log b, log(a^x) = x log a for a > 0) and, for sums of nonnegative terms, the
   log-sum-exp of the terms' logarithms (``LogSumExp``), so no intermediate product or power is formed;
 * ``value_form(e)``: ``e`` with every product of factors of known sign evaluated twice, as written and as
-  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-11, so nothing is lost
+  ``exp`` of its ``log_form`` (``Consistent`` keeps the first where both agree to 1e-13, so nothing is lost
   where nothing over- or underflowed), products of positive integers kept exact, a factor that is a sum of
   terms of mixed signs rescaled by its largest term where the product as written overflows (``Prefer``),
   and every ``log(y)`` from y's value or from y's ``log_form``, whichever loses less (``StableLog``);
@@ -20,7 +20,10 @@ whose float64 evaluation is accurate wherever the value itself is a normal float
 Differences whose terms cancel (``1 - sqrt(d/(d + 2))``, ``d1 d2 - min(d1, d2)``, log-gammas of large
 arguments) are not handled here: the derivation modules rewrite them (rationalised, factored, a Stirling
 difference) and prove the rewrite equal with SymPy, and pass the result to ``Formula``/``LayerFormula`` as
-their ``numeric`` form (``Float64Safe`` marks one that is final).  Every name the generated code calls is
+their ``numeric`` form (``Float64Safe`` marks one that is final, with the condition for its exact zeros).  The
+functions such forms use beyond numpy's are here: ``DiffProd`` (a - f_1 ... f_n without rounding the product),
+``ExpRel`` ((e^y - 1)/y) and ``Quotient`` (a/b as one factor that SymPy does not merge into a product).
+Every name the generated code calls is
 bound for numpy/scipy (``NUMPY_NAMESPACE``) and for torch (``_torch_namespace``); ``compile_numpy`` and
 ``compile_torch`` generate the two faces from the same printed code.
 """
@@ -33,6 +36,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.codegen.cfunctions import expm1, log1p
 from sympy.printing.numpy import SciPyPrinter
 
 from ._symbols import UNIT_INTERVAL
@@ -95,24 +99,108 @@ class StableLog(sp.Function):
 
 
 class Float64Safe(sp.Function):
-    """``Float64Safe(expr, sign)``: ``expr``, already written for float64 by its derivation (a Stirling form),
-    left as it is by ``value_form``; ``sign`` (+1 or -1) is its sign, known from the mathematics (a log-count
-    is >= 0), so that sums containing it can still go to log-space."""
+    """``Float64Safe(expr, sign[, zero])``: ``expr``, already written for float64 by its derivation (a Stirling
+    form), left as it is by ``value_form``; ``sign`` (+1 or -1) is its sign, known from the mathematics (a
+    log-count is >= 0), so that sums containing it can still go to log-space; ``zero`` (optional) the condition
+    on the arguments under which ``expr`` is exactly 0, so that a 0 computed anywhere else is reported as an
+    underflow (without it, any 0 that ``expr`` evaluates to counts as exact)."""
 
-    nargs = 2
+    nargs = (2, 3)
 
-    def _eval_rewrite_as_Add(self, expr, sign, **kwargs):
+    def _eval_rewrite_as_Add(self, expr, sign, *zero, **kwargs):
         return expr
 
     def _eval_evalf(self, prec):
         return self.args[0]._eval_evalf(prec)
 
 
+class DiffProd(sp.Function):
+    """``DiffProd(a, f_1, ..., f_n)`` = a - f_1 f_2 ... f_n, evaluated without the rounding of the product: each
+    argument is split into mantissa and exponent (frexp), the mantissas are multiplied exactly (Dekker's two-product:
+    the product as a sum hi + lo of two doubles), and a is subtracted from hi + lo at the product's scale.  Where
+    a and the product agree to many digits (a difference of a value and a product of measured quantities: ||A||/L
+    against lam Gamma, a count k against its mean m p) the result has the relative accuracy of a few roundings of
+    itself, not of the product (the rounding of f_1 ... f_n would be all of a small difference); it loses that only
+    where the difference is below ~1e-32 of the product.  An exact 0 is an exact 0.  Infinite where the difference
+    itself overflows (``value_form`` then falls back to the rescaled difference)."""
+
+    def _eval_rewrite_as_Add(self, a, *factors, **kwargs):
+        return a - sp.Mul(*factors)
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.Add)._eval_evalf(prec)
+
+
+class Quotient(sp.Function):
+    """``Quotient(a, b)`` = a/b kept as one factor, so that SymPy does not merge it with the product around it:
+    d (d/M) is not rewritten as d**2/M, which overflows (d = 1e200) where d (d/M) is a normal number."""
+
+    nargs = 2
+
+    def _eval_rewrite_as_Mul(self, a, b, **kwargs):
+        return a / b
+
+    def _eval_evalf(self, prec):
+        return (self.args[0] / self.args[1])._eval_evalf(prec)
+
+
+class ExpRel(sp.Function):
+    """``ExpRel(y)`` = (exp(y) - 1)/y, 1 at y = 0 (scipy's ``exprel``): the relative growth of exp, accurate for
+    tiny y where exp(y) - 1 is a difference of nearly equal numbers and y itself may underflow when formed."""
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, y, **kwargs):
+        return (sp.exp(y) - 1) / y
+
+    def _eval_evalf(self, prec):
+        y = self.args[0]
+        return (sp.Integer(1) if y == 0 else (sp.exp(y) - 1) / y)._eval_evalf(prec)
+
+
+_SPLITTER = 134217729.0  # 2**27 + 1: Veltkamp's split of a double into two 26-bit halves
+
+
+def _two_product(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x y = hi + lo exactly (Dekker), for |x|, |y| < 1 (mantissas: the split cannot overflow)."""
+    hi = x * y
+    cx, cy = _SPLITTER * x, _SPLITTER * y
+    xh, yh = cx - (cx - x), cy - (cy - y)
+    xl, yl = x - xh, y - yh
+    lo = ((xh * yh - hi) + xh * yl + xl * yh) + xl * yl
+    return hi, lo
+
+
+def _np_diff_prod(a, *factors):
+    arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in (a, *factors)])
+    a_arr, rest = arrays[0], arrays[1:]
+    with np.errstate(all="ignore"):
+        hi, lo, scale = np.ones(a_arr.shape), np.zeros(a_arr.shape), np.zeros(a_arr.shape, dtype=np.int64)
+        for f in rest:
+            mant, expo = np.frexp(f)
+            hi, err = _two_product(hi, mant)
+            lo = err + lo * mant  # lo * mant: a rounding of a term ~1e-16 of hi
+            scale = scale + expo
+            # keep hi in [0.5, 1) so that the next split cannot overflow
+            norm, shift = np.frexp(hi)
+            lo, hi, scale = np.ldexp(lo, -shift), norm, scale + shift
+        scaled_a = np.ldexp(a_arr, -scale)  # a at the product's scale: exact unless it over- or underflows
+        out = np.ldexp((scaled_a - hi) - lo, scale)
+        # a beyond 2^1024 times the product: the product is below a's last digit
+        return np.where(np.isfinite(scaled_a), out, a_arr)
+
+
+def _np_exprel(y):
+    from scipy.special import exprel
+
+    return exprel(y)
+
+
 class Consistent(sp.Function):
     """``Consistent(direct, log_value)``: a positive product evaluated twice, as written (``direct``: exact to a
     few roundings unless an intermediate over- or underflowed) and as the exponential of its summed logs
     (accurate to about eps * sum |log factor|, never over- or underflowing in between).  Numerically
-    ``direct`` where it is a normal float64 number agreeing with ``log_value`` to 1e-11 (so no intermediate
+    ``direct`` where it is a normal float64 number agreeing with ``log_value`` to 1e-13 (so no intermediate
     went wrong), exp(log_value) elsewhere."""
 
     nargs = 2
@@ -124,11 +212,18 @@ class Consistent(sp.Function):
         return self.args[0]._eval_evalf(prec)
 
 
+#: ``Consistent``'s agreement: |ln direct - log_value| <= _AGREE max(1, |log_value|).  |log_value| reaches 745 at
+#: float64's ends, so this accepts a direct product at most 7.5e-11 off (1e-11 let 1e-15 * 1e-300 * sqrt(2) / 1e-8,
+#: which passes through the subnormal 1.4e-315 and loses 9 digits there, through at 1e-9); where it is stricter than
+#: the summed logs' own rounding (~4 eps sum |ln factor|) exp(log_value) is used, as accurate as that rounding
+_AGREE = 1e-13
+
+
 def _np_consistent(direct, log_value):
     d, lv = np.asarray(direct, dtype=float), np.asarray(log_value, dtype=float)
     with np.errstate(all="ignore"):
         normal = np.isfinite(d) & (d >= FLOAT64_TINY)
-        agree = normal & (np.abs(np.log(np.where(normal, d, 1.0)) - lv) <= 1e-11 * np.maximum(1.0, np.abs(lv)))
+        agree = normal & (np.abs(np.log(np.where(normal, d, 1.0)) - lv) <= _AGREE * np.maximum(1.0, np.abs(lv)))
         return np.where(agree, d, np.exp(lv))
 
 
@@ -173,7 +268,10 @@ def _np_stable_log(value, log_value, scale):
 
 
 NUMPY_NAMESPACE: dict = {
-    "Float64Safe": lambda expr, sign: expr,
+    "Float64Safe": lambda expr, sign, zero=None: expr,
+    "DiffProd": _np_diff_prod,
+    "ExpRel": _np_exprel,
+    "Quotient": lambda a, b: np.divide(a, b),
     "ExpOf": _np_exp,
     "LogSumExp": _np_log_sum_exp,
     "StableLog": _np_stable_log,
@@ -237,7 +335,7 @@ def _torch_namespace() -> dict:
         d, lv = _t(direct), _t(log_value)
         normal = torch.isfinite(d) & (d >= FLOAT64_TINY)
         logged = torch.log(torch.where(normal, d, torch.ones_like(d)))
-        agree = normal & ((logged - lv).abs() <= 1e-11 * torch.clamp(lv.abs(), min=1.0))
+        agree = normal & ((logged - lv).abs() <= _AGREE * torch.clamp(lv.abs(), min=1.0))
         return torch.where(agree, d, torch.exp(lv))
 
     def prefer(direct, fallback, log_part):
@@ -253,6 +351,18 @@ def _torch_namespace() -> dict:
         device = next((v.device for v in tensors if v.device.type != "cpu"), tensors[0].device)
         values = scipy_betainc(*[v.detach().cpu().numpy() for v in tensors])
         return torch.as_tensor(values, dtype=torch.float64, device=device)
+
+    def diff_prod(*args):
+        # the exact product of the mantissas is numpy's (one implementation); the result on the arguments' device
+        tensors = [_t(v) for v in args]
+        device = next((v.device for v in tensors if v.device.type != "cpu"), tensors[0].device)
+        values = _np_diff_prod(*[v.detach().cpu().numpy() for v in tensors])
+        return torch.as_tensor(values, dtype=torch.float64, device=device)
+
+    def exprel(y):
+        y = _t(y)
+        # expm1(y)/y is exprel to a few roundings; 1 at y = 0, 0 at y = -inf
+        return torch.where(y == 0, torch.ones_like(y), torch.expm1(y) / torch.where(y == 0, torch.ones_like(y), y))
 
     comparisons = {
         "less": torch.lt,
@@ -288,7 +398,10 @@ def _torch_namespace() -> dict:
             "StableLog": stable_log,
             "Prefer": prefer,
             "Consistent": consistent,
-            "Float64Safe": lambda expr, sign: expr,
+            "Float64Safe": lambda expr, sign, zero=None: expr,
+            "DiffProd": diff_prod,
+            "ExpRel": exprel,
+            "Quotient": lambda a, b: _t(a) / _t(b),
             "inf": math.inf,
             "nan": math.nan,
             "pi": math.pi,
@@ -362,7 +475,7 @@ def _structural_sign(e: sp.Expr) -> int | None:
     if isinstance(e, sp.log):
         shifted = sp.expand(_probe(e.args[0]) - 1)
         return 1 if shifted.is_nonnegative else -1 if shifted.is_nonpositive else None
-    if isinstance(e, (sp.exp, ExpOf, sp.Abs, sp.betainc_regularized)):
+    if isinstance(e, (sp.exp, ExpOf, ExpRel, sp.Abs, sp.betainc_regularized)):
         return 1
     if isinstance(e, Float64Safe):
         return int(e.args[1])
@@ -542,6 +655,8 @@ def _product_form(e: sp.Expr) -> sp.Expr:
     scaled, shift, rescaled_any = [], [], False
     for u in unknown:
         base, power = u.args if isinstance(u, sp.Pow) else (u, sp.Integer(1))
+        if isinstance(base, DiffProd):  # where it overflows: the difference as written, rescaled by its larger term
+            base = base.rewrite(sp.Add)
         signs = [sign_of(t) for t in base.args] if isinstance(base, sp.Add) else [None]
         if None in signs or not power.is_Number:
             scaled.append(_unknown_factor(u))
@@ -579,12 +694,16 @@ def zero_condition(e: sp.Expr) -> sp.Basic:
         return sp.Eq(e.args[0], 1)
     if isinstance(e, sp.loggamma):
         return sp.Or(sp.Eq(e.args[0], 1), sp.Eq(e.args[0], 2))
+    if isinstance(e, (expm1, log1p)):  # exp(y) - 1 and log(1 + y): 0 exactly at y = 0
+        return sp.Eq(e.args[0], 0)
+    if isinstance(e, DiffProd):  # evaluated without rounding the product: a 0 is exact
+        return sp.Eq(e, 0)
     if isinstance(e, sp.betainc_regularized):  # I_x(a, b) from 0: zero exactly at x = 0
         return zero_condition(e.args[3]) if e.args[2] == 0 else sp.false
     if isinstance(e, (sp.exp, ExpOf, LogSumExp)):
         return sp.false
     if isinstance(e, Float64Safe):
-        return sp.Eq(e, 0)
+        return e.args[2] if len(e.args) > 2 else sp.Eq(e, 0)
     if isinstance(e, (sp.erf, sp.Max, sp.Min)) or isinstance(e, sp.Add):
         if isinstance(e, sp.Add) and all(sign_of(t) == 1 for t in e.args):
             return sp.And(*[zero_condition(t) for t in e.args])

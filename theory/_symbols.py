@@ -3,8 +3,8 @@
 Names follow ``THEORY.md``.  The assumptions are what make simplification sound
 (``sqrt(d**2) == d`` only for ``d > 0``) and they double as the validation rules of
 every numeric entry point: a symbol declared ``positive`` rejects ``<= 0``, one
-declared ``integer`` rejects non-integers, and the symbols in ``UNIT_INTERVAL``
-must lie strictly inside (0, 1).
+declared ``integer`` rejects non-integers, the symbols in ``UNIT_INTERVAL``
+must lie strictly inside (0, 1) and those in ``CLOSED_UNIT_INTERVAL`` in [0, 1].
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ p_min = sp.Symbol("p_min", positive=True)  # Lemma D.2: pruning probability at l
 q = sp.Symbol("q", positive=True)  # a Bernoulli success probability
 delta = sp.Symbol("delta", positive=True)  # failure probability of a bound
 eps = sp.Symbol("epsilon", positive=True)  # failure probability in Lemma E.1 / Theorem 6.1 accuracy
+p_err = sp.Symbol("p_err", positive=True)  # true (population) error of one hypothesis (Occam bounds), 0 < p_err < 1
+q_emp = sp.Symbol("q_emp", nonnegative=True)  # empirical error, 0 <= q_emp <= 1 (Catoni's form accepts 0 and 1)
 
 # --- norms, margins and sizes --------------------------------------------------------
 m = sp.Symbol("m", positive=True, integer=True)  # training-set size
@@ -59,4 +61,6 @@ mu = sp.Symbol("mu", positive=True)  # mean load M/n (Lemma E.1)
 U = sp.Symbol("U", positive=True)  # an entry's uniform draw in Algorithm 1 (the solution needs 0 < U < 1)
 
 #: symbols that are probabilities: validated to lie strictly inside (0, 1)
-UNIT_INTERVAL = frozenset({p_min, q, delta, eps, U})
+UNIT_INTERVAL = frozenset({p_min, q, delta, eps, U, p_err})
+#: probabilities that may be 0 or 1 as well (an empirical error rate): validated to lie in [0, 1]
+CLOSED_UNIT_INTERVAL = frozenset({q_emp})

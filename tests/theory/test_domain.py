@@ -3,7 +3,7 @@
 For EVERY ``theory.Formula`` (numpy and torch faces) and every ``theory.LayerFormula`` (value and ``.log10``),
 enumerated from the package so that new ones are covered automatically: each argument is drawn log-uniformly
 over the whole domain its symbol's assumptions allow (1e-300 .. 1e300, integers up to 1e300, unit-interval
-values within 1e-15 of 0 and 1), and the face must either return the value of the SAME SymPy expression
+values within 1e-15 of 0 and 1, and 0 and 1 themselves where the closed interval is allowed), and the face must either return the value of the SAME SymPy expression
 evaluated by mpmath at 50 digits (``tests/oracle.py``) to a relative error <= 1e-10, or raise a one-line
 ValueError: naming the argument when one of the formula's stated constraints fails, or saying the value is
 outside float64's range when it is.  Never NaN, inf or a 0 that is not exactly 0.
