@@ -277,6 +277,29 @@ lemma_4_4_max_rho = Formula(
 # Condition C.1 and Lemma C.1
 # ---------------------------------------------------------------------------------------
 @cache
+def _prove_beta_symmetry() -> None:
+    """I_{1-x}(p, q) = 1 - I_x(q, p), i.e. betainc_regularized(p, q, 0, 1 - x) = betainc_regularized(q, p, x, 1):
+    both sides as integrals, the left one under s -> 1 - u.  Raises AssertionError if SymPy does not confirm it."""
+    p_, q_, x_ = sp.symbols("p q x", positive=True)
+    lhs = sp.betainc_regularized(p_, q_, 0, 1 - x_).rewrite(sp.Integral)
+    rhs = sp.betainc_regularized(q_, p_, x_, 1).rewrite(sp.Integral)
+
+    def flipped(integral: sp.Integral) -> sp.Integral:
+        return integral.transform(integral.variables[0], 1 - sp.Dummy("u"))
+
+    def same(i1: sp.Integral, i2: sp.Integral) -> bool:
+        # equal as integrals: the same integrand and limits, or the negated integrand over the reversed limits
+        (v1, lo1, hi1), (v2, lo2, hi2) = i1.limits[0], i2.limits[0]
+        f1 = i1.function.subs(v1, v2)
+        direct = sp.simplify(lo1 - lo2) == 0 and sp.simplify(hi1 - hi2) == 0 and sp.simplify(f1 - i2.function) == 0
+        reverse = sp.simplify(lo1 - hi2) == 0 and sp.simplify(hi1 - lo2) == 0 and sp.simplify(f1 + i2.function) == 0
+        return direct or reverse
+
+    (num_l, den_l), (num_r, den_r) = (sp.fraction(lhs)), (sp.fraction(rhs))
+    if not (same(flipped(num_l), num_r) and same(flipped(den_l), den_r)):
+        raise AssertionError("condition C.1: I_{1-x}(p, q) = 1 - I_x(q, p) not confirmed")
+
+
 def condition_c_1_derivation() -> dict:
     """Condition C.1 / Lemma C.1: the tail a exp(-b t^2 n) and the t that makes the union bound
     over m points and r singular directions fail with probability delta; the exact tail for x uniform
@@ -300,7 +323,16 @@ def condition_c_1_derivation() -> dict:
     # for numbers, 1 - t^2 = (1 - t)(1 + t): no cancellation as t -> 1
     if sp.expand((1 - t) * (1 + t) - (1 - t**2)) != 0:
         raise AssertionError("condition C.1: (1 - t)(1 + t) != 1 - t^2")
-    sphere_tail_numeric = sphere_tail.xreplace({exact_tail: exact_tail.func(*exact_tail.args[:3], (1 - t) * (1 + t))})
+    # where the tail is close to 1 (small t), I at x = 1 - t^2 ~ 1 loses digits: there use the symmetry
+    # I_{1-x}(p, q) = 1 - I_x(q, p), the regularised integral from x to 1 (proved below by s -> 1 - u)
+    complement = sp.betainc_regularized(sp.Rational(1, 2), (n - 1) / 2, t**2, 1)
+    _prove_beta_symmetry()
+    # (1 - I_{t^2}(1/2, (n-1)/2) when that is >= 1/2: no cancellation; the direct form where the tail is below 1/2)
+    near_zero = sp.Piecewise(
+        (complement, sp.betainc_regularized(sp.Rational(1, 2), (n - 1) / 2, 0, t**2) < sp.Rational(1, 2)),
+        (exact_tail.func(*exact_tail.args[:3], (1 - t) * (1 + t)), True),
+    )
+    sphere_tail_numeric = sphere_tail.xreplace({exact_tail: near_zero})
     # Lemma C.1's t is real only when the union bound exceeds delta at t = 0: m r a > delta
     t_exists = sp.solve(sp.log(a * m * rank / delta) > 0, a)
     # check the exact tail for n = 3 (Archimedes: the first coordinate is uniform on [-1, 1])
