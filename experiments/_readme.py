@@ -32,3 +32,20 @@ def update_block(path: Path, name: str, block: str) -> bool:
     tail = rest.split(end, 1)[1]
     write_atomic(path, f"{head}{start}\n{block.strip()}\n{end}{tail}")
     return True
+
+
+def write_block(path: Path, name: str, block: str, prog: str, what: str) -> int:
+    """Replace block ``name`` of the README at ``path`` and say so; returns 0, or 2 after one line on stderr (no
+    markers, or the file cannot be written).  ``prog`` prefixes the error, ``what`` names the block in the message."""
+    import sys
+
+    try:
+        done = update_block(path, name, block)
+    except OSError as exc:
+        print(f"{prog}: cannot update {path}: {exc}", file=sys.stderr)
+        return 2
+    if not done:
+        print(f"{prog}: {path} has no {markers(name)[0]} marker", file=sys.stderr)
+        return 2
+    print(f"updated {what} in {path}")
+    return 0

@@ -609,12 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic(out / "bench.json", json.dumps({"meta": meta, "cases": results}, indent=1, default=float) + "\n")
     print(f"wrote {out / 'bench.md'}, {out / 'bench.json'}")
     if args.readme:
-        from ._readme import markers, update_block
+        from ._readme import write_block
 
-        if not update_block(Path(args.readme), "bench", table):
-            print(f"experiments.bench: {args.readme} has no {markers('bench')[0]} marker", file=sys.stderr)
-            return 2
-        print(f"updated the benchmark table in {args.readme}")
+        return write_block(Path(args.readme), "bench", table, "experiments.bench", "the benchmark table")
     return 0
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from theory._cli import DefaultsHelpFormatter, OneLineParser
 
 DEFAULT_OUT = "results/certify"
+PROG = "experiments.certify"
 
 
 class UsageError(Exception):
@@ -296,7 +297,7 @@ def _from_records(args: argparse.Namespace) -> int:
 
 def _write(result: dict, out: Path, readme: str | None, source: str | None = None) -> int:
     from ._certify import markdown, readme_block, table
-    from ._readme import markers, update_block
+    from ._readme import write_block
     from .bounds import write_atomic
 
     frame = table(result)
@@ -310,15 +311,9 @@ def _write(result: dict, out: Path, readme: str | None, source: str | None = Non
     took = "" if source else f" [{result['wall_seconds']['total']:.0f} s]"
     print(f"wrote {out / 'table.md'}, {out / 'certify.csv'}, {out / 'certify.json'}{took}")
     if readme:
-        try:
-            done = update_block(Path(readme), "certify", readme_block(result, source or str(out)))
-        except OSError as exc:
-            print(f"experiments.certify: cannot update {readme}: {exc}", file=sys.stderr)
-            return 2
-        if not done:
-            print(f"experiments.certify: {readme} has no {markers('certify')[0]} marker", file=sys.stderr)
-            return 2
-        print(f"updated the certificate block in {readme}")
+        return write_block(
+            Path(readme), "certify", readme_block(result, source or str(out)), PROG, "the certificate block"
+        )
     return 0
 
 
